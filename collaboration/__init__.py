@@ -1,0 +1,1 @@
+"""The domain: suppliers, memberships, purchase orders, acknowledgements and the audit trail."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CollaborationConfig(AppConfig):
+    name = "collaboration"
+    verbose_name = "Supplier collaboration"

@@ -1,0 +1,62 @@
+"""Domain errors, raised by services and selectors and translated once per channel.
+
+Each carries a stable `code` (the API's problem code, the portal's message key, later the EDI
+error mapping) and the HTTP status the API answers with.
+"""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    status = 400
+
+    def __init__(self, message: str, *, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    status = 403
+
+
+class InvalidDocument(DomainError):
+    """A document (API body, file row) failed validation; `details` maps fields to messages."""
+
+    code = "invalid_document"
+    status = 400
+
+
+class UnknownSupplier(DomainError):
+    code = "unknown_supplier"
+    status = 422
+
+
+class SupplierMismatch(DomainError):
+    code = "supplier_mismatch"
+    status = 422
+
+
+class StaleRevision(DomainError):
+    """The ERP sent an older revision than the portal holds."""
+
+    code = "stale_revision"
+    status = 409
+
+
+class RevisionContentConflict(DomainError):
+    """The ERP sent the current revision number again, with other content."""
+
+    code = "revision_content_conflict"
+    status = 409
+
+
+class AlreadyAcknowledged(DomainError):
+    code = "already_acknowledged"
+    status = 409

@@ -1,0 +1,102 @@
+"""Load demo suppliers, users and purchase orders (idempotent: running it again changes nothing)."""
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from collaboration import services
+from collaboration.actors import Actor
+from collaboration.documents import parse_purchase_order
+from collaboration.models import Channel, Membership, PurchaseOrder, Supplier
+
+DEMO_PASSWORD = "portal-demo-2026"
+SUPPLIERS = [("NORDWERK", "Nordwerk Metallteile GmbH"), ("ALPENGUSS", "Alpenguss AG")]
+USERS = [
+    ("sales@nordwerk.example", "NORDWERK", Membership.Role.SALES),
+    ("admin@nordwerk.example", "NORDWERK", Membership.Role.ADMIN),
+    ("sales@alpenguss.example", "ALPENGUSS", Membership.Role.SALES),
+]
+BUYER = "buyer@plant.example"
+ITEMS = [
+    ("BRK-2201", "Brake caliper bracket", "3.85"),
+    ("HSG-1040", "Gearbox housing, cast", "48.20"),
+    ("SHF-0310", "Drive shaft 310 mm", "12.75"),
+    ("BLT-M8-40", "Hex bolt M8x40, zinc flake", "0.09"),
+    ("PLT-0077", "Mounting plate, laser cut", "6.40"),
+    ("SLV-2290", "Bearing sleeve", "2.15"),
+]
+
+
+def demo_orders(today: date) -> list[dict]:
+    rng = random.Random(7001)
+    orders = []
+    for n in range(24):
+        supplier = SUPPLIERS[n % 2][0]
+        order_date = today - timedelta(days=40 - n)
+        lines = []
+        for index in range(rng.randint(1, 5)):
+            item, description, price = rng.choice(ITEMS)
+            lines.append(
+                {
+                    "line": (index + 1) * 10,
+                    "item": item,
+                    "description": description,
+                    "quantity": str(rng.choice([50, 100, 250, 400, 1000, 5000])),
+                    "uom": "PCE",
+                    "unit_price": price,
+                    "requested_date": (order_date + timedelta(days=rng.randint(20, 60))).isoformat(),
+                }
+            )
+        orders.append(
+            {
+                "number": f"PO-{7001 + n}",
+                "revision": 1,
+                "supplier": supplier,
+                "currency": "EUR",
+                "order_date": order_date.isoformat(),
+                "ship_to": "PLANT-1",
+                "lines": lines,
+            }
+        )
+    # One order changed by the ERP after it was sent: revision 2 with a new quantity on line 10.
+    revised = {**orders[-2], "revision": 2, "lines": [dict(line) for line in orders[-2]["lines"]]}
+    revised["lines"][0]["quantity"] = str(Decimal(revised["lines"][0]["quantity"]) + 100)
+    orders.append(revised)
+    return orders
+
+
+class Command(BaseCommand):
+    help = "Create demo suppliers, users (password printed) and purchase orders."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        with transaction.atomic():
+            suppliers = {
+                code: Supplier.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in SUPPLIERS
+            }
+            for email, code, role in USERS:
+                user, created = User.objects.get_or_create(username=email, defaults={"email": email})
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                Membership.objects.get_or_create(user=user, supplier=suppliers[code], defaults={"role": role})
+            buyer, created = User.objects.get_or_create(
+                username=BUYER, defaults={"email": BUYER, "is_staff": True, "is_superuser": True}
+            )
+            if created:
+                buyer.set_password(DEMO_PASSWORD)
+                buyer.save()
+            actor = Actor.system("demo-data", channel=Channel.ERP)
+            for data in demo_orders(date.today()):
+                # The demo's dates move with today; an order already loaded stays as it is.
+                current = PurchaseOrder.objects.filter(number=data["number"]).values_list("revision", flat=True).first()
+                if current is not None and current >= data["revision"]:
+                    continue
+                services.purchase_order_upsert(document=parse_purchase_order(data), actor=actor)
+        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        for email, code, role in USERS:
+            self.stdout.write(f"  supplier {code:<10} {role:<6} {email}")
+        self.stdout.write(f"  buyer (staff, admin)     {BUYER}")

@@ -1,0 +1,62 @@
+"""Reads, with tenancy applied once: a supplier user only ever gets their own suppliers' rows."""
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from collaboration.actors import Actor
+from collaboration.errors import NotFound
+from collaboration.models import Acknowledgement, PurchaseOrder, PurchaseOrderLine, PurchaseOrderRevision
+
+
+def _visible_purchase_orders(*, actor: Actor) -> QuerySet[PurchaseOrder]:
+    # Staff (buyers) see every supplier; supplier users only the suppliers they belong to.
+    queryset = PurchaseOrder.objects.all()
+    if actor.is_staff and not actor.memberships:
+        return queryset
+    return queryset.filter(supplier_id__in=actor.supplier_ids)
+
+
+def purchase_orders_for_actor(*, actor: Actor, status: str | None = None, query: str | None = None) -> QuerySet[PurchaseOrder]:
+    """The PO list: newest first, filtered by status and by a PO number or item search."""
+    queryset = _visible_purchase_orders(actor=actor).select_related("supplier")
+    if status:
+        queryset = queryset.filter(status=status)
+    if query:
+        query = query.strip()
+        item_match = PurchaseOrderLine.objects.filter(purchase_order=OuterRef("pk"), item__icontains=query)
+        queryset = queryset.filter(Q(number__icontains=query) | Exists(item_match))
+    return queryset.annotate(
+        line_count=Count("lines", filter=Q(lines__is_cancelled=False)),
+    ).order_by("-order_date", "-id")
+
+
+def _one(queryset: QuerySet[PurchaseOrder], number: str) -> PurchaseOrder:
+    po = queryset.filter(number=number).first()
+    if po is None:
+        raise NotFound(f"Purchase order {number} not found.")
+    return po
+
+
+def purchase_order_get(*, actor: Actor, number: str, for_update: bool = False) -> PurchaseOrder:
+    """One PO by number, or NotFound when it does not exist or the actor may not see it."""
+    queryset = _visible_purchase_orders(actor=actor).select_related("supplier")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    return _one(queryset, number)
+
+
+def purchase_order_detail(*, actor: Actor, number: str) -> PurchaseOrder:
+    """One PO with its lines, revisions and acknowledgements loaded in a fixed number of queries."""
+    queryset = (
+        _visible_purchase_orders(actor=actor)
+        .select_related("supplier")
+        .prefetch_related(
+            Prefetch("lines", queryset=PurchaseOrderLine.objects.order_by("line_number")),
+            Prefetch("revisions", queryset=PurchaseOrderRevision.objects.order_by("-revision")),
+            Prefetch(
+                "acknowledgements",
+                queryset=Acknowledgement.objects.select_related("submitted_by").order_by("-submitted_at"),
+            ),
+        )
+    )
+    return _one(queryset, number)

@@ -1,0 +1,233 @@
+"""Business writes. Every channel (portal, API, EDI, ERP import) calls these and nothing else.
+
+Each service validates, writes, audits and publishes its outbox event in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from django.db import transaction
+
+from collaboration import selectors
+from collaboration.actors import Actor
+from collaboration.audit import audit_record
+from collaboration.documents import PurchaseOrderDocument, decimal_text, json_value
+from collaboration.errors import (
+    AlreadyAcknowledged,
+    PermissionDenied,
+    RevisionContentConflict,
+    StaleRevision,
+    SupplierMismatch,
+    UnknownSupplier,
+)
+from collaboration.models import (
+    Acknowledgement,
+    AcknowledgementLine,
+    Membership,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderRevision,
+    Supplier,
+)
+from erp_bridge import outbox
+
+LINE_FIELDS = ("item", "description", "quantity", "uom", "unit_price", "requested_date")
+ACKNOWLEDGING_ROLES = {Membership.Role.ADMIN, Membership.Role.SALES}
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    purchase_order: PurchaseOrder
+    outcome: str  # "created", "updated" or "unchanged"
+
+
+def purchase_order_upsert(*, document: PurchaseOrderDocument, actor: Actor) -> UpsertResult:
+    """Store a PO revision from the ERP: new, a higher revision, or an idempotent repeat."""
+    with transaction.atomic():
+        supplier = Supplier.objects.filter(code=document.supplier).first()
+        if supplier is None:
+            raise UnknownSupplier(
+                f"Supplier {document.supplier!r} is not known to the portal.",
+                details={"supplier": [f"No supplier with code {document.supplier!r}."]},
+            )
+        po = PurchaseOrder.objects.select_for_update().filter(number=document.number).first()
+        if po is None:
+            po = _purchase_order_create(document=document, supplier=supplier, actor=actor)
+            return UpsertResult(purchase_order=po, outcome="created")
+        if po.supplier_id != supplier.pk:
+            raise SupplierMismatch(
+                f"Purchase order {po.number} belongs to another supplier; a revision cannot move it.",
+                details={"supplier": ["Differs from the supplier of the stored order."]},
+            )
+        if document.revision < po.revision:
+            raise StaleRevision(
+                f"Purchase order {po.number} is at revision {po.revision}; revision {document.revision} is older.",
+                details={"revision": [f"Must be at least {po.revision}."]},
+            )
+        content_hash = document.content_hash
+        if document.revision == po.revision:
+            if content_hash == po.content_hash:
+                return UpsertResult(purchase_order=po, outcome="unchanged")
+            raise RevisionContentConflict(
+                f"Revision {po.revision} of {po.number} was already received with other content; "
+                "send a higher revision to change the order.",
+                details={"revision": [f"Must be greater than {po.revision} for changed content."]},
+            )
+        _purchase_order_revise(po=po, document=document, actor=actor)
+        return UpsertResult(purchase_order=po, outcome="updated")
+
+
+def _line_values(line) -> dict:
+    return {
+        "item": line.item,
+        "description": line.description,
+        "quantity": line.quantity,
+        "uom": line.uom,
+        "unit_price": line.unit_price,
+        "requested_date": line.requested_date,
+    }
+
+
+def _purchase_order_create(*, document: PurchaseOrderDocument, supplier: Supplier, actor: Actor) -> PurchaseOrder:
+    po = PurchaseOrder.objects.create(
+        number=document.number,
+        supplier=supplier,
+        revision=document.revision,
+        currency=document.currency,
+        order_date=document.order_date,
+        ship_to=document.ship_to,
+        content_hash=document.content_hash,
+    )
+    PurchaseOrderLine.objects.bulk_create(
+        [
+            PurchaseOrderLine(
+                purchase_order=po, line_number=line.line, changed_in_revision=document.revision, **_line_values(line)
+            )
+            for line in document.lines
+        ]
+    )
+    PurchaseOrderRevision.objects.create(
+        purchase_order=po, revision=document.revision, document=document.as_json(), content_hash=po.content_hash
+    )
+    audit_record(actor=actor, action="purchase_order.received", obj=po, supplier=supplier, after=document.as_json())
+    return po
+
+
+def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument, actor: Actor) -> None:
+    before = po.revisions.get(revision=po.revision).document
+    existing = {line.line_number: line for line in po.lines.all()}
+    incoming = {line.line: line for line in document.lines}
+    changes: list[dict] = []
+    for number, new in incoming.items():
+        old = existing.get(number)
+        values = _line_values(new)
+        if old is None:
+            PurchaseOrderLine.objects.create(
+                purchase_order=po, line_number=number, changed_in_revision=document.revision, **values
+            )
+            changes.append({"line": number, "change": "added"})
+            continue
+        differences = {
+            field: {"from": json_value(getattr(old, field)), "to": json_value(value)}
+            for field, value in values.items()
+            if getattr(old, field) != value
+        }
+        if old.is_cancelled:
+            differences["cancelled"] = {"from": True, "to": False}
+        if differences:
+            for field, value in values.items():
+                setattr(old, field, value)
+            old.is_cancelled = False
+            old.changed_in_revision = document.revision
+            old.save()
+            changes.append({"line": number, "change": "changed", "fields": differences})
+    for number, old in existing.items():
+        if number not in incoming and not old.is_cancelled:
+            old.is_cancelled = True
+            old.changed_in_revision = document.revision
+            old.save(update_fields=["is_cancelled", "changed_in_revision"])
+            changes.append({"line": number, "change": "cancelled"})
+    header_changes = {
+        field: {"from": json_value(getattr(po, field)), "to": json_value(getattr(document, field))}
+        for field in ("currency", "order_date", "ship_to")
+        if getattr(po, field) != getattr(document, field)
+    }
+    if header_changes:
+        changes.insert(0, {"line": None, "change": "header", "fields": header_changes})
+    po.revision = document.revision
+    po.currency = document.currency
+    po.order_date = document.order_date
+    po.ship_to = document.ship_to
+    po.content_hash = document.content_hash
+    if changes:
+        po.status = PurchaseOrder.Status.CHANGED
+    po.save()
+    PurchaseOrderRevision.objects.create(
+        purchase_order=po,
+        revision=document.revision,
+        document=document.as_json(),
+        content_hash=document.content_hash,
+        changes=changes,
+    )
+    audit_record(
+        actor=actor, action="purchase_order.revised", obj=po, supplier=po.supplier, before=before, after=document.as_json()
+    )
+
+
+def purchase_order_accept(*, number: str, actor: Actor) -> Acknowledgement:
+    """The supplier accepts the whole current revision as ordered."""
+    with transaction.atomic():
+        po = selectors.purchase_order_get(actor=actor, number=number, for_update=True)
+        if actor.role_for(po.supplier_id) not in ACKNOWLEDGING_ROLES:
+            raise PermissionDenied("Only a supplier's admin or sales users can acknowledge orders.")
+        if not po.is_open_for_acknowledgement:
+            raise AlreadyAcknowledged(f"Revision {po.revision} of {po.number} is already acknowledged.")
+        lines = [line for line in po.lines.all() if not line.is_cancelled]
+        acknowledgement = Acknowledgement.objects.create(
+            purchase_order=po, revision=po.revision, channel=actor.channel, submitted_by=actor.user
+        )
+        AcknowledgementLine.objects.bulk_create(
+            [
+                AcknowledgementLine(
+                    acknowledgement=acknowledgement,
+                    order_line=line,
+                    action=AcknowledgementLine.Action.ACCEPT,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    promised_date=line.requested_date,
+                )
+                for line in lines
+            ]
+        )
+        before = {"status": po.status}
+        po.status = PurchaseOrder.Status.ACKNOWLEDGED
+        po.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="acknowledgement.submitted",
+            obj=po,
+            supplier=po.supplier,
+            before=before,
+            after={"status": po.status, "acknowledgement": acknowledgement.pk, "revision": po.revision},
+        )
+        outbox.publish(
+            type="acknowledgement.decided",
+            aggregate=po.number,
+            payload={
+                "purchase_order": po.number,
+                "revision": po.revision,
+                "supplier": po.supplier.code,
+                "acknowledgement": acknowledgement.pk,
+                "channel": actor.channel,
+                "lines": [
+                    {
+                        "line": line.line_number,
+                        "decision": "accepted",
+                        "quantity": decimal_text(line.quantity),
+                        "unit_price": decimal_text(line.unit_price),
+                        "promised_date": line.requested_date.isoformat(),
+                    }
+                    for line in lines
+                ],
+            },
+        )
+        return acknowledgement

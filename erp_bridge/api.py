@@ -1,0 +1,82 @@
+"""The ERP's API into the portal (bearer ERP token): purchase order upsert."""
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import authentication, exceptions, permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from collaboration import services
+from collaboration.actors import Actor
+from collaboration.documents import PurchaseOrderSerializer, parse_purchase_order
+from collaboration.models import Channel
+from erp_bridge.models import ErpApiToken
+from erp_bridge.tokens import erp_token_authenticate
+
+
+class ErpTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request):
+        header = authentication.get_authorization_header(request).decode(errors="replace").split()
+        if not header or header[0] != self.keyword:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+        token = erp_token_authenticate(header[1])
+        if token is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked ERP token.")
+        return (None, token)
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+class ErpTokenScheme(OpenApiAuthenticationExtension):
+    target_class = ErpTokenAuthentication
+    name = "erpToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "An ERP API token (manage.py create_erp_token)."}
+
+
+class IsErp(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, ErpApiToken)
+
+
+class UpsertOutput(serializers.Serializer):
+    number = serializers.CharField()
+    revision = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+
+
+def erp_actor(request: Request) -> Actor:
+    return Actor.system(f"erp-token:{request.auth.name}", channel=Channel.ERP)
+
+
+class ErpPurchaseOrderApi(APIView):
+    authentication_classes = [ErpTokenAuthentication]
+    permission_classes = [IsErp]
+
+    @extend_schema(
+        request=PurchaseOrderSerializer,
+        responses={
+            200: UpsertOutput,
+            201: UpsertOutput,
+            400: OpenApiResponse(description="Malformed document; `errors` by field."),
+            409: OpenApiResponse(description="Older revision, or the same revision with other content."),
+            422: OpenApiResponse(description="Unknown supplier, or a revision that moves the order to another supplier."),
+        },
+        operation_id="erp_purchase_order_upsert",
+    )
+    def put(self, request: Request, number: str) -> Response:
+        document = parse_purchase_order(request.data, number=number)
+        result = services.purchase_order_upsert(document=document, actor=erp_actor(request))
+        po = result.purchase_order
+        return Response(
+            {"number": po.number, "revision": po.revision, "outcome": result.outcome},
+            status=201 if result.outcome == "created" else 200,
+        )

@@ -1,0 +1,99 @@
+"""The outbox (events owed to the ERP), their delivery attempts, and ERP API tokens."""
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class OutboxMessage(models.Model):
+    """One business event owed to a destination. The row is the truth; task messages only nudge."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        DEAD = "dead", "Dead letter"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, help_text="Also the idempotency key.")
+    destination = models.CharField(max_length=30, default="erp")
+    type = models.CharField(max_length=60)
+    aggregate = models.CharField(max_length=60, help_text="The purchase order number the event belongs to.")
+    sequence = models.PositiveIntegerField(help_text="Gap-free per destination and aggregate.")
+    occurred_at = models.DateTimeField()
+    schema_version = models.PositiveSmallIntegerField(default=1)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "aggregate", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destination", "aggregate", "sequence"], name="outbox_unique_aggregate_sequence"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx", condition=Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.aggregate}#{self.sequence}"
+
+    def envelope(self) -> dict:
+        """The event as the ERP receives it."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "aggregate": self.aggregate,
+            "sequence": self.sequence,
+            "occurred_at": self.occurred_at.isoformat(),
+            "schema_version": self.schema_version,
+            "payload": self.payload,
+        }
+
+
+class OutboxSequence(models.Model):
+    """The last sequence number handed out per destination and aggregate (locked while publishing)."""
+
+    destination = models.CharField(max_length=30)
+    aggregate = models.CharField(max_length=60)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["destination", "aggregate"], name="outbox_sequence_unique"),
+        ]
+
+
+class DeliveryAttempt(models.Model):
+    class Outcome(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        RETRY = "retry", "Will retry"
+        FAILED = "failed", "Failed permanently"
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attempts")
+    attempted_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField()
+    error = models.TextField(blank=True, help_text="An excerpt of the error or the response body.")
+
+    class Meta:
+        ordering = ["message", "attempted_at", "id"]
+
+
+class ErpApiToken(models.Model):
+    """A bearer token for the ERP's calls into the portal; only its SHA-256 is stored."""
+
+    name = models.CharField(max_length=100, unique=True)
+    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise a token in logs.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,25 @@
+"""Celery tasks of the relay: thin wrappers that take ids and call `erp_bridge.relay`."""
+from __future__ import annotations
+
+from celery import shared_task
+
+from erp_bridge import relay
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_message(message_id: str) -> str:
+    outcome = relay.deliver(message_id)
+    if outcome.status == "retry":
+        deliver_message.apply_async((message_id,), countdown=outcome.retry_in)
+    elif outcome.next_message_id is not None:
+        deliver_message.delay(str(outcome.next_message_id))
+    return outcome.status
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def sweep_outbox() -> int:
+    """Hand every due head-of-aggregate message to a worker: catches nudges that never arrived."""
+    ids = relay.due_message_ids()
+    for message_id in ids:
+        deliver_message.delay(str(message_id))
+    return len(ids)

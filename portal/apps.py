@@ -1,0 +1,16 @@
+import os
+
+from django.apps import AppConfig
+from django.conf import settings
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = "Portal"
+
+    def ready(self) -> None:
+        # The file-system broker (embedded default) needs its folders before the first message.
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+            folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
+            if folder:
+                os.makedirs(folder, exist_ok=True)

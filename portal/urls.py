@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from collaboration import api as collaboration_api
+from erp_bridge import api as erp_api
+from portal import health
+
+api_v1 = [
+    path("purchase-orders/", collaboration_api.PurchaseOrderListApi.as_view(), name="purchase-order-list"),
+    path("purchase-orders/<str:number>/", collaboration_api.PurchaseOrderDetailApi.as_view(), name="purchase-order-detail"),
+    path(
+        "purchase-orders/<str:number>/accept/",
+        collaboration_api.PurchaseOrderAcceptApi.as_view(),
+        name="purchase-order-accept",
+    ),
+    path("erp/purchase-orders/<str:number>", erp_api.ErpPurchaseOrderApi.as_view(), name="erp-purchase-order"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api-v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("healthz", health.healthz, name="healthz"),
+    path("", include("collaboration.urls")),
+]

@@ -1,0 +1,54 @@
+"""create_supplier_user and create_erp_token."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from collaboration.models import Membership, Supplier
+from erp_bridge.models import ErpApiToken
+from erp_bridge.tokens import erp_token_authenticate
+
+
+def test_creates_supplier_and_user_with_role(db, capsys):
+    call_command(
+        "create_supplier_user", "--supplier", "NORDWERK", "--name", "Nordwerk GmbH",
+        "--email", "clerk@nordwerk.example", "--role", "sales", "--password", "a-long-enough-passphrase",
+    )
+    membership = Membership.objects.get()
+    assert membership.supplier.name == "Nordwerk GmbH" and membership.role == "sales"
+    assert membership.user.check_password("a-long-enough-passphrase")
+    assert "Created user clerk@nordwerk.example" in capsys.readouterr().out
+
+
+def test_unknown_supplier_without_name_fails_clearly(db):
+    with pytest.raises(CommandError, match="does not exist; pass --name"):
+        call_command("create_supplier_user", "--supplier", "NOBODY", "--email", "a@b.example", "--role", "sales")
+    assert not get_user_model().objects.exists()
+
+
+def test_weak_password_and_bad_email_are_refused(db):
+    Supplier.objects.create(code="NORDWERK", name="Nordwerk")
+    with pytest.raises(CommandError, match="Password rejected"):
+        call_command("create_supplier_user", "--supplier", "NORDWERK", "--email", "a@b.example", "--role", "sales", "--password", "123")
+    with pytest.raises(CommandError, match="not a valid e-mail"):
+        call_command("create_supplier_user", "--supplier", "NORDWERK", "--email", "nope", "--role", "sales")
+    assert not get_user_model().objects.exists()
+
+
+def test_without_password_the_user_must_reset_it(db):
+    call_command("create_supplier_user", "--supplier", "X1", "--name", "X", "--email", "a@b.example", "--role", "quality")
+    assert not get_user_model().objects.get().has_usable_password()
+
+
+def test_unknown_role_is_refused(db):
+    with pytest.raises(CommandError):
+        call_command("create_supplier_user", "--supplier", "X1", "--name", "X", "--email", "a@b.example", "--role", "boss")
+
+
+def test_create_erp_token_prints_it_once_and_stores_only_its_hash(db, capsys):
+    call_command("create_erp_token", "main-erp")
+    raw = capsys.readouterr().out.strip()
+    token = ErpApiToken.objects.get()
+    assert raw.startswith("erp_") and raw not in token.key_hash
+    assert erp_token_authenticate(raw) == token
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("create_erp_token", "main-erp")

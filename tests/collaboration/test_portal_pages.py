@@ -1,0 +1,175 @@
+"""Portal pages: PO list (filter, search, pagination), detail, accept, tenancy, pinned query counts."""
+import pytest
+from django.urls import reverse
+
+from collaboration.models import Acknowledgement, AuditEvent, PurchaseOrder
+from erp_bridge.models import OutboxMessage
+from tests.factories import MembershipFactory, UserFactory, create_purchase_order, po_document
+
+LIST_URL = reverse("collaboration:purchase-order-list")
+
+
+def detail_url(number: str) -> str:
+    return reverse("collaboration:purchase-order-detail", args=[number])
+
+
+def accept_url(number: str) -> str:
+    return reverse("collaboration:purchase-order-accept", args=[number])
+
+
+@pytest.fixture
+def logged_in(client, nordwerk_sales):
+    client.force_login(nordwerk_sales)
+    return client
+
+
+def test_anonymous_user_is_sent_to_login(client, db):
+    response = client.get(LIST_URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_list_shows_only_own_supplier_orders(logged_in, nordwerk, alpenguss):
+    create_purchase_order("PO-OWN", supplier=nordwerk)
+    create_purchase_order("PO-OTHER", supplier=alpenguss)
+    content = logged_in.get(LIST_URL).content.decode()
+    assert "PO-OWN" in content
+    assert "PO-OTHER" not in content
+
+
+def test_list_filters_by_status_and_searches_number_and_item(logged_in, nordwerk, nordwerk_sales):
+    create_purchase_order("PO-100", supplier=nordwerk)
+    accepted = create_purchase_order("PO-200", supplier=nordwerk, line_count=2)
+    logged_in.post(accept_url(accepted.number))
+    by_status = logged_in.get(LIST_URL, {"status": "acknowledged"}).content.decode()
+    assert "PO-200" in by_status and "PO-100" not in by_status
+    by_number = logged_in.get(LIST_URL, {"q": "po-10"}).content.decode()
+    assert "PO-100" in by_number and "PO-200" not in by_number
+    # BRK-2202 is only on the second line of PO-200.
+    by_item = logged_in.get(LIST_URL, {"q": "BRK-2202"}).content.decode()
+    assert "PO-200" in by_item and "PO-100" not in by_item
+
+
+def test_unknown_status_filter_is_ignored(logged_in, nordwerk):
+    create_purchase_order("PO-100", supplier=nordwerk)
+    assert "PO-100" in logged_in.get(LIST_URL, {"status": "bogus"}).content.decode()
+
+
+def test_list_paginates(logged_in, nordwerk):
+    for n in range(30):
+        create_purchase_order(f"PO-{n:03d}", supplier=nordwerk, order_date=f"2026-10-{n % 28 + 1:02d}")
+    first = logged_in.get(LIST_URL)
+    assert first.context["page"].paginator.num_pages == 2
+    assert len(first.context["page"].object_list) == 25
+    second = logged_in.get(LIST_URL, {"page": 2})
+    assert len(second.context["page"].object_list) == 5
+    assert "Page 2 of 2" in second.content.decode()
+
+
+def test_htmx_request_gets_only_the_results_fragment(logged_in, nordwerk):
+    create_purchase_order("PO-100", supplier=nordwerk)
+    response = logged_in.get(LIST_URL, {"q": "PO-100"}, HTTP_HX_REQUEST="true")
+    content = response.content.decode()
+    assert 'id="results"' in content and "PO-100" in content
+    assert "<html" not in content
+
+
+def test_list_query_count_does_not_grow_with_orders(logged_in, nordwerk, django_assert_max_num_queries):
+    create_purchase_order("PO-A", supplier=nordwerk)
+    with django_assert_max_num_queries(6):
+        logged_in.get(LIST_URL)
+    for n in range(40):
+        create_purchase_order(f"PO-{n:03d}", supplier=nordwerk, line_count=3)
+    with django_assert_max_num_queries(6):
+        logged_in.get(LIST_URL)
+    with django_assert_max_num_queries(6):
+        logged_in.get(LIST_URL, {"q": "BRK", "status": "awaiting_acknowledgement", "page": 2})
+
+
+def test_detail_shows_lines_and_revision_history(logged_in, nordwerk):
+    create_purchase_order("PO-7001", supplier=nordwerk, line_count=2)
+    revised = po_document("PO-7001", supplier="NORDWERK", revision=2, line_count=2)
+    revised["lines"][1]["quantity"] = "444"
+    create_purchase_order("PO-7001", supplier=nordwerk, revision=2, line_count=2, lines=revised["lines"])
+    content = logged_in.get(detail_url("PO-7001")).content.decode()
+    assert "BRK-2201" in content and "BRK-2202" in content
+    assert "Revision 2" in content and "Revision 1" in content
+    assert "quantity 400 → 444" in content
+    assert "Changed — please re-acknowledge" in content
+
+
+def test_detail_query_count_is_constant(logged_in, nordwerk, django_assert_max_num_queries):
+    create_purchase_order("PO-S", supplier=nordwerk, line_count=1)
+    create_purchase_order("PO-L", supplier=nordwerk, line_count=60)
+    for number in ("PO-S", "PO-L"):
+        with django_assert_max_num_queries(8):
+            assert logged_in.get(detail_url(number)).status_code == 200
+
+
+def test_other_suppliers_order_is_404_on_every_page(logged_in, alpenguss):
+    create_purchase_order("PO-OTHER", supplier=alpenguss)
+    assert logged_in.get(detail_url("PO-OTHER")).status_code == 404
+    assert logged_in.post(accept_url("PO-OTHER")).status_code == 404
+    assert PurchaseOrder.objects.get().status == PurchaseOrder.Status.AWAITING_ACKNOWLEDGEMENT
+    assert not Acknowledgement.objects.exists()
+
+
+def test_accept_records_acknowledgement_audit_and_outbox_at_once(logged_in, nordwerk, nordwerk_sales):
+    po = create_purchase_order("PO-7001", supplier=nordwerk, line_count=2)
+    response = logged_in.post(accept_url("PO-7001"), follow=True)
+    assert "Acknowledged" in response.content.decode()
+    po.refresh_from_db()
+    assert po.status == PurchaseOrder.Status.ACKNOWLEDGED
+    ack = Acknowledgement.objects.get()
+    assert ack.submitted_by == nordwerk_sales and ack.channel == "portal" and ack.revision == 1
+    assert ack.lines.count() == 2
+    audit = AuditEvent.objects.get(action="acknowledgement.submitted")
+    assert audit.actor == nordwerk_sales and audit.before == {"status": "awaiting_acknowledgement"}
+    message = OutboxMessage.objects.get()
+    assert (message.type, message.aggregate, message.sequence) == ("acknowledgement.decided", "PO-7001", 1)
+    assert [line["line"] for line in message.payload["lines"]] == [10, 20]
+    assert message.payload["lines"][0] == {
+        "line": 10, "decision": "accepted", "quantity": "400", "unit_price": "3.85", "promised_date": "2026-12-01"
+    }
+
+
+def test_accept_with_htmx_returns_the_updated_panel(logged_in, nordwerk):
+    create_purchase_order("PO-7001", supplier=nordwerk)
+    response = logged_in.post(accept_url("PO-7001"), HTTP_HX_REQUEST="true")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="acknowledgement"' in content and "<html" not in content
+    assert "Acknowledged" in content and "accepted" in content
+
+
+def test_second_accept_is_refused_with_a_message_and_changes_nothing(logged_in, nordwerk):
+    create_purchase_order("PO-7001", supplier=nordwerk)
+    logged_in.post(accept_url("PO-7001"))
+    response = logged_in.post(accept_url("PO-7001"), follow=True)
+    assert "already acknowledged" in response.content.decode()
+    assert Acknowledgement.objects.count() == 1
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_quality_role_cannot_accept(client, nordwerk):
+    quality = MembershipFactory(user=UserFactory(), supplier=nordwerk, role="quality").user
+    client.force_login(quality)
+    create_purchase_order("PO-7001", supplier=nordwerk)
+    response = client.post(accept_url("PO-7001"), follow=True)
+    assert "Only a supplier" in response.content.decode()
+    assert not Acknowledgement.objects.exists()
+
+
+def test_accept_needs_post(logged_in, nordwerk):
+    create_purchase_order("PO-7001", supplier=nordwerk)
+    assert logged_in.get(accept_url("PO-7001")).status_code == 405
+
+
+def test_changed_order_can_be_accepted_again(logged_in, nordwerk):
+    create_purchase_order("PO-7001", supplier=nordwerk)
+    logged_in.post(accept_url("PO-7001"))
+    create_purchase_order("PO-7001", supplier=nordwerk, revision=2, line_count=2)
+    assert PurchaseOrder.objects.get().status == PurchaseOrder.Status.CHANGED
+    logged_in.post(accept_url("PO-7001"))
+    assert list(Acknowledgement.objects.order_by("id").values_list("revision", flat=True)) == [1, 2]
+    assert list(OutboxMessage.objects.order_by("sequence").values_list("sequence", flat=True)) == [1, 2]

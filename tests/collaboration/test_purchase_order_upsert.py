@@ -1,0 +1,177 @@
+"""The revision rules of the canonical PO document, through the one upsert service."""
+from decimal import Decimal
+
+import pytest
+
+from collaboration import services
+from collaboration.actors import Actor
+from collaboration.documents import parse_purchase_order
+from collaboration.errors import InvalidDocument, RevisionContentConflict, StaleRevision, SupplierMismatch, UnknownSupplier
+from collaboration.models import AuditEvent, Channel, PurchaseOrder, PurchaseOrderRevision
+from tests.factories import po_document
+
+ERP = Actor.system("test-erp", channel=Channel.ERP)
+
+
+def upsert(data: dict):
+    return services.purchase_order_upsert(document=parse_purchase_order(data), actor=ERP)
+
+
+def snapshot() -> list:
+    return [
+        (po.number, po.revision, po.status, po.content_hash, [(l.line_number, l.quantity, l.is_cancelled) for l in po.lines.all()])
+        for po in PurchaseOrder.objects.prefetch_related("lines").order_by("number")
+    ] + [list(PurchaseOrderRevision.objects.values_list("purchase_order__number", "revision"))]
+
+
+def test_new_order_is_created_with_lines_revision_and_audit(nordwerk):
+    result = upsert(po_document(line_count=3))
+    assert result.outcome == "created"
+    po = result.purchase_order
+    assert po.status == PurchaseOrder.Status.AWAITING_ACKNOWLEDGEMENT
+    assert [l.line_number for l in po.lines.all()] == [10, 20, 30]
+    assert po.lines.get(line_number=10).quantity == Decimal("400")
+    assert po.revisions.get().revision == 1
+    assert AuditEvent.objects.filter(action="purchase_order.received", object_id=str(po.pk), channel="erp").count() == 1
+
+
+def test_same_revision_same_content_is_a_no_op(nordwerk):
+    upsert(po_document())
+    before = snapshot()
+    # The same amounts spelled differently are the same content.
+    again = po_document()
+    again["lines"][0]["quantity"] = "400.000"
+    again["lines"][0]["unit_price"] = "3.8500"
+    assert upsert(again).outcome == "unchanged"
+    assert snapshot() == before
+    assert AuditEvent.objects.count() == 1
+
+
+def test_same_revision_other_content_is_refused(nordwerk):
+    upsert(po_document())
+    before = snapshot()
+    changed = po_document()
+    changed["lines"][0]["quantity"] = "500"
+    with pytest.raises(RevisionContentConflict):
+        upsert(changed)
+    assert snapshot() == before
+
+
+def test_higher_revision_records_line_differences_and_asks_for_reacknowledgement(nordwerk):
+    upsert(po_document(line_count=3))
+    revised = po_document(revision=2, line_count=3)
+    revised["lines"][0]["quantity"] = "450"
+    revised["lines"][1]["requested_date"] = "2026-12-20"
+    del revised["lines"][2]
+    revised["lines"].append(
+        {"line": 40, "item": "SLV-2290", "description": "Bearing sleeve", "quantity": "20", "uom": "PCE",
+         "unit_price": "2.15", "requested_date": "2026-12-05"}
+    )
+    result = upsert(revised)
+    assert result.outcome == "updated"
+    po = result.purchase_order
+    po.refresh_from_db()
+    assert po.revision == 2
+    assert po.status == PurchaseOrder.Status.CHANGED
+    changes = {c["line"]: c for c in po.revisions.get(revision=2).changes}
+    assert changes[10]["fields"] == {"quantity": {"from": "400", "to": "450"}}
+    assert changes[20]["fields"] == {"requested_date": {"from": "2026-12-02", "to": "2026-12-20"}}
+    assert changes[30]["change"] == "cancelled"
+    assert changes[40]["change"] == "added"
+    lines = {l.line_number: l for l in po.lines.all()}
+    assert lines[30].is_cancelled and lines[30].changed_in_revision == 2
+    assert lines[10].changed_in_revision == 2
+    assert AuditEvent.objects.filter(action="purchase_order.revised").count() == 1
+
+
+def test_higher_revision_with_unchanged_lines_keeps_their_revision(nordwerk):
+    upsert(po_document(line_count=2))
+    revised = po_document(revision=2, line_count=2)
+    revised["lines"][1]["quantity"] = "10"
+    po = upsert(revised).purchase_order
+    lines = {l.line_number: l for l in po.lines.all()}
+    assert lines[10].changed_in_revision == 1
+    assert lines[20].changed_in_revision == 2
+
+
+def test_lower_revision_is_refused_and_nothing_changes(nordwerk):
+    upsert(po_document(revision=3))
+    before = snapshot()
+    with pytest.raises(StaleRevision) as error:
+        upsert(po_document(revision=2))
+    assert error.value.status == 409
+    assert snapshot() == before
+
+
+def test_unknown_supplier_is_refused_and_nothing_is_stored(db):
+    with pytest.raises(UnknownSupplier) as error:
+        upsert(po_document(supplier="NOBODY"))
+    assert error.value.status == 422
+    assert "NOBODY" in error.value.message
+    assert PurchaseOrder.objects.count() == 0
+    assert AuditEvent.objects.count() == 0
+
+
+def test_revision_cannot_move_order_to_another_supplier(nordwerk, alpenguss):
+    upsert(po_document())
+    before = snapshot()
+    with pytest.raises(SupplierMismatch):
+        upsert(po_document(revision=2, supplier="ALPENGUSS"))
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"revision": 0}, "revision"),
+        ({"currency": "euro"}, "currency"),
+        ({"order_date": "02.11.2026"}, "order_date"),
+        ({"lines": []}, "lines"),
+        ({"supplier": ""}, "supplier"),
+    ],
+)
+def test_malformed_header_names_the_field(change, field):
+    with pytest.raises(InvalidDocument) as error:
+        parse_purchase_order(po_document(**change))
+    assert field in error.value.details
+
+
+@pytest.mark.parametrize(
+    ("line_change", "field"),
+    [
+        ({"quantity": "0"}, "quantity"),
+        ({"quantity": "-5"}, "quantity"),
+        ({"quantity": "many"}, "quantity"),
+        ({"unit_price": "-1"}, "unit_price"),
+        ({"unit_price": "1.1234567"}, "unit_price"),
+        ({"requested_date": "2026-02-30"}, "requested_date"),
+        ({"line": "ten"}, "line"),
+        ({"item": None}, "item"),
+    ],
+)
+def test_malformed_line_names_the_line_and_field(line_change, field):
+    data = po_document(line_count=2)
+    data["lines"][1].update(line_change)
+    with pytest.raises(InvalidDocument) as error:
+        parse_purchase_order(data)
+    assert field in error.value.details["lines"]["1"]
+
+
+def test_repeated_line_numbers_are_refused():
+    data = po_document(line_count=2)
+    data["lines"][1]["line"] = 10
+    with pytest.raises(InvalidDocument) as error:
+        parse_purchase_order(data)
+    assert "unique" in str(error.value.details["lines"])
+
+
+def test_body_number_must_match_url_number():
+    with pytest.raises(InvalidDocument) as error:
+        parse_purchase_order(po_document("PO-1"), number="PO-2")
+    assert "number" in error.value.details
+
+
+@pytest.mark.parametrize("data", [None, [], "PO-7001", 42])
+def test_document_that_is_not_an_object_is_refused(data):
+    with pytest.raises(InvalidDocument):
+        parse_purchase_order(data)

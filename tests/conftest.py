@@ -1,0 +1,80 @@
+"""Shared fixtures. Services (PostgreSQL, Redis, Chromium) skip when absent, and fail under REQUIRE_SERVICES=1."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+from tests.factories import MembershipFactory, SupplierFactory, UserFactory
+from tests.support.erp_receiver import ErpReceiver
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_sessionstart(session) -> None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if REQUIRE_SERVICES and "postgresql" not in engine:
+        raise pytest.UsageError("REQUIRE_SERVICES=1 needs DATABASE_URL pointing at PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path):
+    settings.ERP_FILE_DIR = tmp_path / "erp"
+    settings.ERP_WEBHOOK_URL = ""
+
+
+@pytest.fixture
+def postgres(django_db_setup):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        service_missing("needs PostgreSQL (set DATABASE_URL)")
+    return connection
+
+
+@pytest.fixture
+def redis_broker() -> str:
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis://"):
+        service_missing("needs Redis as the Celery broker (set CELERY_BROKER_URL=redis://...)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        service_missing(f"Redis at {url} does not answer: {error}")
+    return url
+
+
+@pytest.fixture
+def erp_receiver():
+    receiver = ErpReceiver(secret="test-webhook-secret").start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def nordwerk(db):
+    return SupplierFactory(code="NORDWERK", name="Nordwerk Metallteile GmbH")
+
+
+@pytest.fixture
+def alpenguss(db):
+    return SupplierFactory(code="ALPENGUSS", name="Alpenguss AG")
+
+
+@pytest.fixture
+def nordwerk_sales(nordwerk):
+    return MembershipFactory(user=UserFactory(username="sales@nordwerk.example"), supplier=nordwerk).user
+
+
+@pytest.fixture
+def alpenguss_sales(alpenguss):
+    return MembershipFactory(user=UserFactory(username="sales@alpenguss.example"), supplier=alpenguss).user
