@@ -1,4 +1,4 @@
-"""Benchmark database: a PostgreSQL database of its own, created if missing, migrated and emptied per run."""
+"""Benchmark database: a PostgreSQL database of its own, created afresh and migrated for every run."""
 from __future__ import annotations
 
 import os
@@ -23,7 +23,7 @@ def bench_environment() -> dict[str, str]:
 
 
 def prepare_database() -> dict[str, str]:
-    """Create (if needed), migrate and empty the benchmark database; returns the environment to use."""
+    """Drop, create and migrate the benchmark database; returns the environment to use."""
     env = bench_environment()
     url = urlparse(env["DATABASE_URL"])
     import psycopg
@@ -31,10 +31,9 @@ def prepare_database() -> dict[str, str]:
     name = url.path.lstrip("/")
     admin_url = url._replace(path="/postgres").geturl()
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([sys.executable, "manage.py", "flush", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     return env
 
 

@@ -59,7 +59,7 @@ def run_import(env: dict[str, str], path: Path) -> tuple[float, float, str]:
     )
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", code, sys.executable, "manage.py", "import_purchase_orders", str(path)],
+        [sys.executable, "-c", code, sys.executable, "manage.py", "import_purchase_orders", "--no-progress", str(path)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=True,
     )
     elapsed = time.perf_counter() - started

@@ -21,22 +21,23 @@ def load_orders(supplier_code: str, count: int) -> None:
     from collaboration.actors import Actor
     from collaboration.documents import parse_purchase_order
     from collaboration.models import Channel
-    from django.db import transaction
     from tqdm import tqdm
 
     actor = Actor.system("bench", channel=Channel.ERP)
-    with transaction.atomic():
-        for n in tqdm(range(count), desc=f"orders for {supplier_code}", unit="PO"):
-            document = {
-                "number": f"{supplier_code}-{n:06d}", "revision": 1, "supplier": supplier_code, "currency": "EUR",
-                "order_date": f"2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}", "ship_to": "PLANT-1",
-                "lines": [
-                    {"line": 10 * (i + 1), "item": f"ITEM-{(n + i) % 500:04d}", "description": "Part",
-                     "quantity": "100", "uom": "PCE", "unit_price": "2.50", "requested_date": "2026-12-15"}
-                    for i in range(5)
-                ],
-            }
-            services.purchase_order_upsert(document=parse_purchase_order(document), actor=actor)
+    documents = [
+        parse_purchase_order({
+            "number": f"{supplier_code}-{n:06d}", "revision": 1, "supplier": supplier_code, "currency": "EUR",
+            "order_date": f"2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}", "ship_to": "PLANT-1",
+            "lines": [
+                {"line": 10 * (i + 1), "item": f"ITEM-{(n + i) % 500:04d}", "description": "Part",
+                 "quantity": "100", "uom": "PCE", "unit_price": "2.50", "requested_date": "2026-12-15"}
+                for i in range(5)
+            ],
+        })
+        for n in range(count)
+    ]
+    for start in tqdm(range(0, count, 250), desc=f"orders for {supplier_code}", unit="batch", file=sys.stdout):
+        services.purchase_orders_upsert(documents=documents[start : start + 250], actor=actor)
 
 
 def measure(client, url: str, params_list: list[dict], requests: int) -> tuple[list[float], set[int]]:

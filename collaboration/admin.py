@@ -24,6 +24,9 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
 
 class MembershipInline(admin.TabularInline):
     model = Membership

@@ -1,4 +1,4 @@
-"""Writes the audit trail; services call `audit_record` inside their transaction."""
+"""Writes the audit trail; services call `audit_record` (or `audit_event` + bulk_create for batches) inside their transaction."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,7 +16,22 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = audit_event(actor=actor, action=action, obj=obj, supplier=supplier, before=before, after=after)
+    event.save()
+    return event
+
+
+def audit_event(
+    *,
+    actor: Actor,
+    action: str,
+    obj: Any,
+    supplier: Supplier | None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    """An unsaved audit row, for services that write many at once."""
+    return AuditEvent(
         actor=actor.user,
         actor_label=actor.label,
         channel=actor.channel,

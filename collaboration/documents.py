@@ -1,80 +1,100 @@
 """The canonical purchase order document (ERP -> portal): parsing, validation and normal form.
 
 The ERP API and the file import both parse through `parse_purchase_order`, so a document is
-judged the same whichever way it arrives. Field names are the contract in DESIGN.md.
+judged the same whichever way it arrives. Field names are the contract in DESIGN.md. Parsing
+uses pydantic: the ERP sends orders in bulk, and its validation core is an order of magnitude
+faster than DRF serializers while keeping the schema (also shown in the OpenAPI document).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import Annotated, Any
 
-from rest_framework import serializers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from collaboration.errors import InvalidDocument
 
 
-class PurchaseOrderLineSerializer(serializers.Serializer):
-    line = serializers.IntegerField(min_value=1, max_value=999999)
-    item = serializers.CharField(max_length=35)
-    description = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
-    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, min_value=Decimal("0.0001"))
-    uom = serializers.CharField(max_length=10)
-    unit_price = serializers.DecimalField(max_digits=18, decimal_places=6, min_value=Decimal("0"))
-    requested_date = serializers.DateField()
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("Use a valid date as YYYY-MM-DD.") from None
 
 
-class PurchaseOrderSerializer(serializers.Serializer):
-    number = serializers.CharField(max_length=35)
-    revision = serializers.IntegerField(min_value=1)
-    supplier = serializers.CharField(max_length=35)
-    currency = serializers.RegexField(r"^[A-Z]{3}$", error_messages={"invalid": "Use a three-letter ISO 4217 code."})
-    order_date = serializers.DateField()
-    ship_to = serializers.CharField(max_length=35)
-    lines = PurchaseOrderLineSerializer(many=True, allow_empty=False)
+IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"}), AfterValidator(_iso_date)]
+Code = Annotated[str, Field(min_length=1, max_length=35)]
 
-    def validate_lines(self, lines: list[dict]) -> list[dict]:
-        numbers = [line["line"] for line in lines]
-        duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
-        if duplicates:
-            raise serializers.ValidationError(f"Line numbers must be unique; repeated: {duplicates}.")
+
+class PurchaseOrderLineDocument(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    line: int = Field(ge=1, le=999999, description="Line number, unique within the order.")
+    item: Code
+    description: str = Field(default="", max_length=300)
+    quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=4, description="Decimal string, e.g. \"400\".")
+    uom: str = Field(min_length=1, max_length=10)
+    unit_price: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    requested_date: IsoDate
+
+
+class PurchaseOrderDocument(BaseModel):
+    """A purchase order revision as the ERP sends it."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    number: Code
+    revision: int = Field(ge=1)
+    supplier: Code = Field(description="The supplier's code.")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR.")
+    order_date: IsoDate
+    ship_to: Code
+    lines: tuple[PurchaseOrderLineDocument, ...] = Field(min_length=1)
+
+    @field_validator("lines")
+    @classmethod
+    def _unique_line_numbers(cls, lines: tuple[PurchaseOrderLineDocument, ...]):
+        numbers = [line.line for line in lines]
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        if repeated:
+            raise ValueError(f"Line numbers must be unique; repeated: {repeated}.")
         return lines
 
-
-@dataclass(frozen=True)
-class PurchaseOrderLineDocument:
-    line: int
-    item: str
-    description: str
-    quantity: Decimal
-    uom: str
-    unit_price: Decimal
-    requested_date: date
-
-
-@dataclass(frozen=True)
-class PurchaseOrderDocument:
-    number: str
-    revision: int
-    supplier: str
-    currency: str
-    order_date: date
-    ship_to: str
-    lines: tuple[PurchaseOrderLineDocument, ...]
+    @cached_property
+    def canonical(self) -> dict[str, Any]:
+        """The normal form: decimals without trailing zeros, dates ISO, lines by number."""
+        return {
+            "number": self.number,
+            "revision": self.revision,
+            "supplier": self.supplier,
+            "currency": self.currency,
+            "order_date": self.order_date.isoformat(),
+            "ship_to": self.ship_to,
+            "lines": [
+                {
+                    "line": line.line,
+                    "item": line.item,
+                    "description": line.description,
+                    "quantity": decimal_text(line.quantity),
+                    "uom": line.uom,
+                    "unit_price": decimal_text(line.unit_price),
+                    "requested_date": line.requested_date.isoformat(),
+                }
+                for line in sorted(self.lines, key=lambda line: line.line)
+            ],
+        }
 
     def as_json(self) -> dict[str, Any]:
-        """The normal form: decimals without trailing zeros, dates ISO, lines by number."""
-        data = asdict(self)
-        data["lines"] = [_json_values(line) for line in sorted(data["lines"], key=lambda line: line["line"])]
-        return _json_values(data)
+        return self.canonical
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
-        canonical = json.dumps(self.as_json(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        text = json.dumps(self.canonical, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def decimal_text(value: Decimal) -> str:
@@ -92,8 +112,22 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _json_values(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: json_value(value) for key, value in data.items()}
+def validation_details(error: ValidationError) -> dict[str, Any]:
+    """pydantic errors as {field: [messages]}, nested for lists (positions as strings)."""
+    errors = error.errors(include_url=False)
+    # A list whose items failed also reports itself as too short: only the items' errors say why.
+    nested = {item["loc"][:depth] for item in errors for depth in range(len(item["loc"]))}
+    details: dict[str, Any] = {}
+    for item in errors:
+        if item["loc"] in nested:
+            continue
+        location = [str(part) for part in item["loc"]] or ["non_field_errors"]
+        node = details
+        for part in location[:-1]:
+            node = node.setdefault(part, {})
+        message = item["msg"].removeprefix("Value error, ")
+        node.setdefault(location[-1], []).append(message)
+    return details
 
 
 def parse_purchase_order(data: Any, *, number: str | None = None) -> PurchaseOrderDocument:
@@ -106,18 +140,11 @@ def parse_purchase_order(data: Any, *, number: str | None = None) -> PurchaseOrd
                 "The order number in the body differs from the one in the URL.",
                 details={"number": [f"Expected {number!r}, got {body_number!r}."]},
             )
-    serializer = PurchaseOrderSerializer(data=data)
-    if not serializer.is_valid():
-        # Plain JSON (a list's errors keyed by position as a string), the same in every channel.
-        details = json.loads(json.dumps(serializer.errors))
-        raise InvalidDocument("The purchase order document is not valid.", details=details)
-    values = serializer.validated_data
-    return PurchaseOrderDocument(
-        number=values["number"],
-        revision=values["revision"],
-        supplier=values["supplier"],
-        currency=values["currency"],
-        order_date=values["order_date"],
-        ship_to=values["ship_to"],
-        lines=tuple(PurchaseOrderLineDocument(**line) for line in values["lines"]),
-    )
+    if not isinstance(data, dict):
+        raise InvalidDocument(
+            "A purchase order must be a JSON object.", details={"non_field_errors": ["Expected a JSON object."]}
+        )
+    try:
+        return PurchaseOrderDocument.model_validate(data)
+    except ValidationError as error:
+        raise InvalidDocument("The purchase order document is not valid.", details=validation_details(error)) from None

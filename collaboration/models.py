@@ -61,7 +61,7 @@ class PurchaseOrder(models.Model):
         ordering = ["-order_date", "-id"]
         indexes = [
             models.Index(fields=["supplier", "-order_date", "-id"], name="po_supplier_date_idx"),
-            models.Index(fields=["supplier", "status"], name="po_supplier_status_idx"),
+            models.Index(fields=["supplier", "status", "-order_date", "-id"], name="po_supplier_status_date_idx"),
         ]
         constraints = [models.CheckConstraint(condition=Q(revision__gte=1), name="po_revision_positive")]
 

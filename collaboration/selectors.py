@@ -1,7 +1,8 @@
 """Reads, with tenancy applied once: a supplier user only ever gets their own suppliers' rows."""
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from collaboration.actors import Actor
 from collaboration.errors import NotFound
@@ -25,9 +26,16 @@ def purchase_orders_for_actor(*, actor: Actor, status: str | None = None, query:
         query = query.strip()
         item_match = PurchaseOrderLine.objects.filter(purchase_order=OuterRef("pk"), item__icontains=query)
         queryset = queryset.filter(Q(number__icontains=query) | Exists(item_match))
-    return queryset.annotate(
-        line_count=Count("lines", filter=Q(lines__is_cancelled=False)),
-    ).order_by("-order_date", "-id")
+    # A correlated subquery, not a JOIN + GROUP BY: PostgreSQL computes it only for the rows of
+    # the page, and the paginator's COUNT(*) drops it.
+    open_lines = (
+        PurchaseOrderLine.objects.filter(purchase_order=OuterRef("pk"), is_cancelled=False)
+        .order_by()
+        .values("purchase_order")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    return queryset.annotate(line_count=Coalesce(Subquery(open_lines), 0)).order_by("-order_date", "-id")
 
 
 def _one(queryset: QuerySet[PurchaseOrder], number: str) -> PurchaseOrder:

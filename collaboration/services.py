@@ -5,14 +5,15 @@ Each service validates, writes, audits and publishes its outbox event in one tra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from collaboration import selectors
 from collaboration.actors import Actor
-from collaboration.audit import audit_record
+from collaboration.audit import audit_event, audit_record
 from collaboration.documents import PurchaseOrderDocument, decimal_text, json_value
 from collaboration.errors import (
     AlreadyAcknowledged,
+    DomainError,
     PermissionDenied,
     RevisionContentConflict,
     StaleRevision,
@@ -22,6 +23,7 @@ from collaboration.errors import (
 from collaboration.models import (
     Acknowledgement,
     AcknowledgementLine,
+    AuditEvent,
     Membership,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -41,39 +43,86 @@ class UpsertResult:
 
 
 def purchase_order_upsert(*, document: PurchaseOrderDocument, actor: Actor) -> UpsertResult:
-    """Store a PO revision from the ERP: new, a higher revision, or an idempotent repeat."""
+    """Store one PO revision from the ERP: new, a higher revision, or an idempotent repeat."""
+    result = purchase_orders_upsert(documents=[document], actor=actor)[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+def purchase_orders_upsert(
+    *, documents: list[PurchaseOrderDocument], actor: Actor, retry_on_conflict: bool = True
+) -> list[UpsertResult | DomainError]:
+    """Store many PO revisions; each document succeeds or fails on its own (result or error, in order).
+
+    New orders of the batch are written with a handful of bulk statements; revisions of stored
+    orders go one by one. Every document is checked before anything of it is written.
+    """
+    numbers = [document.number for document in documents]
+    if len(set(numbers)) != len(numbers):
+        raise ValueError("purchase_orders_upsert needs distinct order numbers per batch")
+    results: list[UpsertResult | DomainError | None] = [None] * len(documents)
     with transaction.atomic():
-        supplier = Supplier.objects.filter(code=document.supplier).first()
-        if supplier is None:
-            raise UnknownSupplier(
-                f"Supplier {document.supplier!r} is not known to the portal.",
-                details={"supplier": [f"No supplier with code {document.supplier!r}."]},
-            )
-        po = PurchaseOrder.objects.select_for_update().filter(number=document.number).first()
-        if po is None:
-            po = _purchase_order_create(document=document, supplier=supplier, actor=actor)
-            return UpsertResult(purchase_order=po, outcome="created")
-        if po.supplier_id != supplier.pk:
-            raise SupplierMismatch(
-                f"Purchase order {po.number} belongs to another supplier; a revision cannot move it.",
-                details={"supplier": ["Differs from the supplier of the stored order."]},
-            )
-        if document.revision < po.revision:
-            raise StaleRevision(
-                f"Purchase order {po.number} is at revision {po.revision}; revision {document.revision} is older.",
-                details={"revision": [f"Must be at least {po.revision}."]},
-            )
-        content_hash = document.content_hash
-        if document.revision == po.revision:
-            if content_hash == po.content_hash:
-                return UpsertResult(purchase_order=po, outcome="unchanged")
-            raise RevisionContentConflict(
-                f"Revision {po.revision} of {po.number} was already received with other content; "
-                "send a higher revision to change the order.",
-                details={"revision": [f"Must be greater than {po.revision} for changed content."]},
-            )
-        _purchase_order_revise(po=po, document=document, actor=actor)
-        return UpsertResult(purchase_order=po, outcome="updated")
+        suppliers = {s.code: s for s in Supplier.objects.filter(code__in={d.supplier for d in documents})}
+        stored = {po.number: po for po in PurchaseOrder.objects.select_for_update().filter(number__in=numbers)}
+        new: list[tuple[int, PurchaseOrderDocument, Supplier]] = []
+        for index, document in enumerate(documents):
+            supplier = suppliers.get(document.supplier)
+            if supplier is None:
+                results[index] = UnknownSupplier(
+                    f"Supplier {document.supplier!r} is not known to the portal.",
+                    details={"supplier": [f"No supplier with code {document.supplier!r}."]},
+                )
+            elif document.number in stored:
+                try:
+                    with transaction.atomic():
+                        results[index] = _purchase_order_apply(
+                            po=stored[document.number], document=document, supplier=supplier, actor=actor
+                        )
+                except DomainError as error:
+                    results[index] = error
+            else:
+                new.append((index, document, supplier))
+        if new:
+            try:
+                with transaction.atomic():
+                    created = _purchase_orders_create(new=[(d, s) for _, d, s in new], actor=actor)
+            except IntegrityError:
+                if not retry_on_conflict:
+                    raise
+                # Another writer stored some of these numbers since we looked: take them one by one,
+                # now finding the stored rows.
+                for index, document, _ in new:
+                    results[index] = purchase_orders_upsert(documents=[document], actor=actor, retry_on_conflict=False)[0]
+            else:
+                for (index, _, _), po in zip(new, created):
+                    results[index] = UpsertResult(purchase_order=po, outcome="created")
+    return results
+
+
+def _purchase_order_apply(
+    *, po: PurchaseOrder, document: PurchaseOrderDocument, supplier: Supplier, actor: Actor
+) -> UpsertResult:
+    if po.supplier_id != supplier.pk:
+        raise SupplierMismatch(
+            f"Purchase order {po.number} belongs to another supplier; a revision cannot move it.",
+            details={"supplier": ["Differs from the supplier of the stored order."]},
+        )
+    if document.revision < po.revision:
+        raise StaleRevision(
+            f"Purchase order {po.number} is at revision {po.revision}; revision {document.revision} is older.",
+            details={"revision": [f"Must be at least {po.revision}."]},
+        )
+    if document.revision == po.revision:
+        if document.content_hash == po.content_hash:
+            return UpsertResult(purchase_order=po, outcome="unchanged")
+        raise RevisionContentConflict(
+            f"Revision {po.revision} of {po.number} was already received with other content; "
+            "send a higher revision to change the order.",
+            details={"revision": [f"Must be greater than {po.revision} for changed content."]},
+        )
+    _purchase_order_revise(po=po, document=document, actor=actor)
+    return UpsertResult(purchase_order=po, outcome="updated")
 
 
 def _line_values(line) -> dict:
@@ -87,29 +136,42 @@ def _line_values(line) -> dict:
     }
 
 
-def _purchase_order_create(*, document: PurchaseOrderDocument, supplier: Supplier, actor: Actor) -> PurchaseOrder:
-    po = PurchaseOrder.objects.create(
-        number=document.number,
-        supplier=supplier,
-        revision=document.revision,
-        currency=document.currency,
-        order_date=document.order_date,
-        ship_to=document.ship_to,
-        content_hash=document.content_hash,
-    )
-    PurchaseOrderLine.objects.bulk_create(
+def _purchase_orders_create(
+    *, new: list[tuple[PurchaseOrderDocument, Supplier]], actor: Actor
+) -> list[PurchaseOrder]:
+    orders = PurchaseOrder.objects.bulk_create(
         [
+            PurchaseOrder(
+                number=document.number,
+                supplier=supplier,
+                revision=document.revision,
+                currency=document.currency,
+                order_date=document.order_date,
+                ship_to=document.ship_to,
+                content_hash=document.content_hash,
+            )
+            for document, supplier in new
+        ]
+    )
+    lines, revisions, audits = [], [], []
+    for po, (document, supplier) in zip(orders, new):
+        canonical = document.as_json()
+        lines.extend(
             PurchaseOrderLine(
                 purchase_order=po, line_number=line.line, changed_in_revision=document.revision, **_line_values(line)
             )
             for line in document.lines
-        ]
-    )
-    PurchaseOrderRevision.objects.create(
-        purchase_order=po, revision=document.revision, document=document.as_json(), content_hash=po.content_hash
-    )
-    audit_record(actor=actor, action="purchase_order.received", obj=po, supplier=supplier, after=document.as_json())
-    return po
+        )
+        revisions.append(
+            PurchaseOrderRevision(
+                purchase_order=po, revision=document.revision, document=canonical, content_hash=po.content_hash
+            )
+        )
+        audits.append(audit_event(actor=actor, action="purchase_order.received", obj=po, supplier=supplier, after=canonical))
+    PurchaseOrderLine.objects.bulk_create(lines)
+    PurchaseOrderRevision.objects.bulk_create(revisions)
+    AuditEvent.objects.bulk_create(audits)
+    return orders
 
 
 def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument, actor: Actor) -> None:

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from collaboration import services
 from collaboration.actors import Actor
-from collaboration.documents import PurchaseOrderSerializer, parse_purchase_order
+from collaboration.documents import PurchaseOrderDocument, parse_purchase_order
 from collaboration.models import Channel
 from erp_bridge.models import ErpApiToken
 from erp_bridge.tokens import erp_token_authenticate
@@ -62,7 +62,7 @@ class ErpPurchaseOrderApi(APIView):
     permission_classes = [IsErp]
 
     @extend_schema(
-        request=PurchaseOrderSerializer,
+        request=PurchaseOrderDocument,
         responses={
             200: UpsertOutput,
             201: UpsertOutput,

@@ -175,3 +175,24 @@ def test_body_number_must_match_url_number():
 def test_document_that_is_not_an_object_is_refused(data):
     with pytest.raises(InvalidDocument):
         parse_purchase_order(data)
+
+
+def test_batch_keeps_good_documents_and_reports_bad_ones_in_order(nordwerk):
+    upsert(po_document("PO-OLD", revision=2))
+    documents = [
+        parse_purchase_order(po_document("PO-A")),
+        parse_purchase_order(po_document("PO-B", supplier="NOBODY")),
+        parse_purchase_order(po_document("PO-OLD", revision=1)),
+        parse_purchase_order(po_document("PO-C", line_count=2)),
+    ]
+    results = services.purchase_orders_upsert(documents=documents, actor=ERP)
+    assert [getattr(r, "outcome", None) or r.code for r in results] == ["created", "unknown_supplier", "stale_revision", "created"]
+    assert sorted(PurchaseOrder.objects.values_list("number", flat=True)) == ["PO-A", "PO-C", "PO-OLD"]
+    assert PurchaseOrder.objects.get(number="PO-C").lines.count() == 2
+    assert AuditEvent.objects.filter(action="purchase_order.received").count() == 3
+
+
+def test_batch_refuses_repeated_numbers():
+    document = parse_purchase_order(po_document("PO-A"))
+    with pytest.raises(ValueError):
+        services.purchase_orders_upsert(documents=[document, document], actor=ERP)

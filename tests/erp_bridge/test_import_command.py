@@ -61,3 +61,19 @@ def test_file_that_is_not_a_json_list_is_refused(tmp_path, capsys, content, db):
 def test_missing_file_is_a_clear_error(tmp_path, db):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_purchase_orders", str(tmp_path / "missing.json"))
+
+
+def test_file_with_several_revisions_of_one_order_applies_them_in_order(tmp_path, capsys, nordwerk):
+    documents = [po_document("PO-1"), po_document("PO-2"), po_document("PO-1", revision=2, line_count=3)]
+    out, _, error = run(tmp_path, documents, capsys)
+    assert error is None
+    assert "created 2, updated 1, unchanged 0, failed 0" in out
+    assert PurchaseOrder.objects.get(number="PO-1").lines.count() == 3
+
+
+def test_large_file_imports_in_batches(tmp_path, capsys, nordwerk):
+    documents = [po_document(f"PO-{n:04d}", line_count=2) for n in range(600)]
+    out, _, error = run(tmp_path, documents, capsys)
+    assert error is None and "created 600," in out
+    assert PurchaseOrder.objects.count() == 600
+    assert sum(po.lines.count() for po in PurchaseOrder.objects.all()) == 1200

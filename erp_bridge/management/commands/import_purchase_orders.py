@@ -4,19 +4,19 @@ Each order is all-or-nothing; a bad order is reported and the others still impor
 """
 import json
 from collections import Counter
+from collections.abc import Iterator
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from tqdm import tqdm
 
 from collaboration import services
 from collaboration.actors import Actor
-from collaboration.documents import parse_purchase_order
+from collaboration.documents import PurchaseOrderDocument, parse_purchase_order
 from collaboration.errors import DomainError
 from collaboration.models import Channel
 
-# Orders committed per database transaction (each order still in its own savepoint).
-CHUNK = 200
+# Orders per batch (one transaction); the service writes new orders of a batch in bulk.
+BATCH = 250
 
 
 class Command(BaseCommand):
@@ -40,22 +40,29 @@ class Command(BaseCommand):
         actor = Actor.system(f"import:{file}", channel=Channel.ERP)
         counts: Counter[str] = Counter()
         failures: list[str] = []
+
+        def fail(index: int, data, error: DomainError) -> None:
+            label = data.get("number") if isinstance(data, dict) else None
+            counts["failed"] += 1
+            failures.append(f"#{index + 1} {label or '(no number)'}: {error.message}{_details(error)}")
+
         progress = tqdm(total=len(documents), unit="PO", disable=no_progress, file=self.stderr._out)
-        for start in range(0, len(documents), CHUNK):
-            with transaction.atomic():
-                for index, data in enumerate(documents[start : start + CHUNK], start=start):
-                    label = data.get("number") if isinstance(data, dict) else None
-                    try:
-                        document = parse_purchase_order(data)
-                        result = services.purchase_order_upsert(document=document, actor=actor)
-                    except DomainError as error:
-                        counts["failed"] += 1
-                        failures.append(f"#{index + 1} {label or '(no number)'}: {error.message}{_details(error)}")
-                    else:
-                        counts[result.outcome] += 1
-                    progress.update(1)
+        for batch in _batches(documents):
+            parsed: list[tuple[int, dict, PurchaseOrderDocument]] = []
+            for index, data in batch:
+                try:
+                    parsed.append((index, data, parse_purchase_order(data)))
+                except DomainError as error:
+                    fail(index, data, error)
+            results = services.purchase_orders_upsert(documents=[doc for _, _, doc in parsed], actor=actor)
+            for (index, data, _), result in zip(parsed, results):
+                if isinstance(result, DomainError):
+                    fail(index, data, result)
+                else:
+                    counts[result.outcome] += 1
+            progress.update(len(batch))
         progress.close()
-        for failure in failures:
+        for failure in sorted(failures, key=lambda text: int(text[1:].split()[0])):
             self.stderr.write(f"failed {failure}")
         self.stdout.write(
             f"created {counts['created']}, updated {counts['updated']}, "
@@ -63,6 +70,23 @@ class Command(BaseCommand):
         )
         if failures:
             raise CommandError(f"{len(failures)} purchase order(s) failed.", returncode=1)
+
+
+def _batches(documents: list) -> Iterator[list[tuple[int, object]]]:
+    """Runs of at most BATCH documents in file order; an order number seen again starts a new run,
+    so a file may carry several revisions of one order, applied in order."""
+    batch: list[tuple[int, object]] = []
+    numbers: set = set()
+    for index, data in enumerate(documents):
+        number = data.get("number") if isinstance(data, dict) else None
+        if len(batch) >= BATCH or (isinstance(number, str) and number in numbers):
+            yield batch
+            batch, numbers = [], set()
+        batch.append((index, data))
+        if isinstance(number, str):
+            numbers.add(number)
+    if batch:
+        yield batch
 
 
 def _details(error: DomainError) -> str:

@@ -1,0 +1,47 @@
+"""Every admin list and detail page of the project's models opens for a buyer."""
+import pytest
+from django.contrib import admin
+from django.db import transaction
+from django.urls import reverse
+
+from collaboration import services
+from collaboration.actors import Actor
+from erp_bridge import outbox, relay
+from erp_bridge.tokens import erp_token_create
+from tests.factories import create_purchase_order
+
+PROJECT_APPS = {"collaboration", "erp_bridge", "edi"}
+
+
+@pytest.fixture
+def buyer(django_user_model):
+    return django_user_model.objects.create_superuser("buyer@plant.example", "buyer@plant.example", "x-buyer-password")
+
+
+def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales):
+    create_purchase_order("PO-7001", supplier=nordwerk, line_count=2)
+    services.purchase_order_accept(number="PO-7001", actor=Actor.for_user(nordwerk_sales, channel="portal"))
+    with transaction.atomic():
+        message = outbox.publish(type="test", aggregate="PO-9", payload={})
+    relay.deliver(message.id)
+    erp_token_create(name="erp")
+    client.force_login(buyer)
+    checked = 0
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in PROJECT_APPS:
+            continue
+        opts = model._meta
+        changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        assert changelist.status_code == 200, opts.label
+        obj = model.objects.first()
+        assert obj is not None, f"no {opts.label} to show"
+        change = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        assert change.status_code == 200, opts.label
+        checked += 1
+    assert checked >= 7  # suppliers, memberships, orders, acknowledgements, audit, outbox, ERP tokens
+
+
+def test_supplier_user_cannot_open_the_admin(client, nordwerk_sales):
+    client.force_login(nordwerk_sales)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and "login" in response["Location"]
