@@ -8,6 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from collaboration.models import Channel, Membership
 
 
+TOKEN_ROLE = "api-token"
+
+
 @dataclass(frozen=True)
 class Actor:
     channel: str
@@ -32,9 +35,28 @@ class Actor:
     def system(cls, label: str, *, channel: str = Channel.SYSTEM) -> Actor:
         return cls(channel=channel, label=label)
 
+    # API tokens act for a supplier with scopes instead of a role.
+    scopes: frozenset[str] = frozenset()
+
+    @classmethod
+    def for_token(cls, token) -> Actor:
+        return cls(
+            channel=Channel.API,
+            label=f"api-token:{token.prefix}",
+            user=None,
+            memberships={token.supplier_id: TOKEN_ROLE},
+            scopes=frozenset(token.scopes),
+        )
+
     @property
     def supplier_ids(self) -> list[int]:
         return list(self.memberships)
 
     def role_for(self, supplier_id: int) -> str | None:
         return self.memberships.get(supplier_id)
+
+    def can_acknowledge(self, supplier_id: int) -> bool:
+        role = self.memberships.get(supplier_id)
+        if role == TOKEN_ROLE:
+            return "acknowledge" in self.scopes
+        return role in (Membership.Role.ADMIN, Membership.Role.SALES)

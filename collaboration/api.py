@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 
 from collaboration import selectors, services
 from collaboration.actors import Actor
-from collaboration.models import Channel, PurchaseOrder
+from collaboration.models import Acknowledgement, AcknowledgementLine, Channel, PurchaseOrder, PurchaseOrderLine
+from collaboration.services import LineResponse, ScheduleInput
 
 
 def api_actor(request: Request) -> Actor:
@@ -27,6 +28,10 @@ class PurchaseOrderLineOutput(serializers.Serializer):
     requested_date = serializers.DateField()
     cancelled = serializers.BooleanField(source="is_cancelled")
     changed_in_revision = serializers.IntegerField()
+    response_status = serializers.ChoiceField(choices=PurchaseOrderLine.ResponseStatus.choices)
+    confirmed_quantity = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+    confirmed_price = serializers.DecimalField(max_digits=18, decimal_places=6, allow_null=True)
+    confirmed_date = serializers.DateField(allow_null=True)
 
 
 class PurchaseOrderSummaryOutput(serializers.Serializer):
@@ -37,10 +42,54 @@ class PurchaseOrderSummaryOutput(serializers.Serializer):
     currency = serializers.CharField()
     order_date = serializers.DateField()
     ship_to = serializers.CharField()
+    acknowledgement_due = serializers.DateField(allow_null=True)
 
 
 class PurchaseOrderOutput(PurchaseOrderSummaryOutput):
     lines = PurchaseOrderLineOutput(many=True)
+
+
+class ScheduleLineSerializer(serializers.Serializer):
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4)
+    date = serializers.DateField()
+
+
+class LineResponseInput(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1)
+    action = serializers.ChoiceField(choices=AcknowledgementLine.Action.choices)
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
+    unit_price = serializers.DecimalField(max_digits=18, decimal_places=6, required=False, allow_null=True)
+    promised_date = serializers.DateField(required=False, allow_null=True)
+    schedule = ScheduleLineSerializer(many=True, required=False)
+    reason_code = serializers.CharField(required=False, allow_blank=True, default="")
+    reason_text = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class AcknowledgementInput(serializers.Serializer):
+    revision = serializers.IntegerField(min_value=1, help_text="The order revision answered; a superseded one is refused (409).")
+    lines = LineResponseInput(many=True, allow_empty=False)
+
+    def to_responses(self) -> list[LineResponse]:
+        return [
+            LineResponse(
+                line=item["line"], action=item["action"], quantity=item.get("quantity"),
+                unit_price=item.get("unit_price"), promised_date=item.get("promised_date"),
+                schedule=tuple(ScheduleInput(e["quantity"], e["date"]) for e in item.get("schedule", [])),
+                reason_code=item.get("reason_code", ""), reason_text=item.get("reason_text", ""),
+            )
+            for item in self.validated_data["lines"]
+        ]
+
+
+class AcknowledgementLineOutput(serializers.Serializer):
+    line = serializers.IntegerField(source="order_line.line_number")
+    action = serializers.CharField()
+    decision = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4)
+    unit_price = serializers.DecimalField(max_digits=18, decimal_places=6)
+    schedule = ScheduleLineSerializer(many=True)
+    reason_code = serializers.CharField(source="reason.code", default="")
+    decision_comment = serializers.CharField()
 
 
 class AcknowledgementOutput(serializers.Serializer):
@@ -50,6 +99,7 @@ class AcknowledgementOutput(serializers.Serializer):
     status = serializers.CharField()
     channel = serializers.CharField()
     submitted_at = serializers.DateTimeField()
+    lines = AcknowledgementLineOutput(many=True)
 
 
 class PurchaseOrderListApi(ListAPIView):
@@ -70,8 +120,31 @@ class PurchaseOrderDetailApi(APIView):
         return Response(PurchaseOrderOutput(po).data)
 
 
+class AcknowledgementCreateApi(APIView):
+    """Answer lines of the current revision: accept, change (quantity, price, date or a split) or reject."""
+
+    @extend_schema(request=AcknowledgementInput, responses={201: AcknowledgementOutput})
+    def post(self, request: Request, number: str) -> Response:
+        data = AcknowledgementInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        ack = services.acknowledgement_submit(
+            number=number, revision=data.validated_data["revision"], responses=data.to_responses(), actor=api_actor(request)
+        )
+        return Response(AcknowledgementOutput(_reloaded(ack)).data, status=status.HTTP_201_CREATED)
+
+
 class PurchaseOrderAcceptApi(APIView):
+    """Accept every open line of the current revision as ordered."""
+
     @extend_schema(request=None, responses={201: AcknowledgementOutput})
     def post(self, request: Request, number: str) -> Response:
-        acknowledgement = services.purchase_order_accept(number=number, actor=api_actor(request))
-        return Response(AcknowledgementOutput(acknowledgement).data, status=status.HTTP_201_CREATED)
+        ack = services.acknowledgement_accept_remaining(number=number, actor=api_actor(request))
+        return Response(AcknowledgementOutput(_reloaded(ack)).data, status=status.HTTP_201_CREATED)
+
+
+def _reloaded(ack: Acknowledgement) -> Acknowledgement:
+    return (
+        Acknowledgement.objects.select_related("purchase_order")
+        .prefetch_related("lines__schedule", "lines__order_line", "lines__reason")
+        .get(pk=ack.pk)
+    )

@@ -15,8 +15,11 @@ def audit_record(
     supplier: Supplier | None,
     before: dict | None = None,
     after: dict | None = None,
+    purchase_order: str = "",
 ) -> AuditEvent:
-    event = audit_event(actor=actor, action=action, obj=obj, supplier=supplier, before=before, after=after)
+    event = audit_event(
+        actor=actor, action=action, obj=obj, supplier=supplier, before=before, after=after, purchase_order=purchase_order
+    )
     event.save()
     return event
 
@@ -29,6 +32,7 @@ def audit_event(
     supplier: Supplier | None,
     before: dict | None = None,
     after: dict | None = None,
+    purchase_order: str = "",
 ) -> AuditEvent:
     """An unsaved audit row, for services that write many at once."""
     return AuditEvent(
@@ -41,4 +45,5 @@ def audit_event(
         object_id=str(obj.pk),
         before=before,
         after=after,
+        purchase_order=purchase_order or getattr(obj, "number", ""),
     )

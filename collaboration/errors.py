@@ -57,6 +57,20 @@ class RevisionContentConflict(DomainError):
     status = 409
 
 
-class AlreadyAcknowledged(DomainError):
-    code = "already_acknowledged"
+class SupersededRevision(DomainError):
+    """A response to a revision of the order that a later revision has replaced."""
+
+    code = "superseded_revision"
+    status = 409
+
+
+class NothingToSubmit(DomainError):
+    """No line is left to answer (or none was given)."""
+
+    code = "nothing_to_submit"
+    status = 409
+
+
+class AlreadyDecided(DomainError):
+    code = "already_decided"
     status = 409

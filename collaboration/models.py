@@ -42,6 +42,7 @@ class PurchaseOrder(models.Model):
     class Status(models.TextChoices):
         AWAITING_ACKNOWLEDGEMENT = "awaiting_acknowledgement", "Awaiting acknowledgement"
         CHANGED = "changed", "Changed — please re-acknowledge"
+        AWAITING_BUYER = "awaiting_buyer", "Proposal with the buyer"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
 
     OPEN_STATUSES = (Status.AWAITING_ACKNOWLEDGEMENT, Status.CHANGED)
@@ -54,6 +55,8 @@ class PurchaseOrder(models.Model):
     ship_to = models.CharField(max_length=35)
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.AWAITING_ACKNOWLEDGEMENT)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical document of this revision.")
+    acknowledgement_due = models.DateField(null=True, blank=True, help_text="When the supplier's answer is due.")
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -72,6 +75,14 @@ class PurchaseOrder(models.Model):
     def is_open_for_acknowledgement(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return bool(
+            self.acknowledgement_due and self.is_open_for_acknowledgement and self.acknowledgement_due < timezone.localdate()
+        )
+
 
 class PurchaseOrderLine(models.Model):
     purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
@@ -82,7 +93,18 @@ class PurchaseOrderLine(models.Model):
     uom = models.CharField(max_length=10)
     unit_price = models.DecimalField(max_digits=18, decimal_places=6)
     requested_date = models.DateField()
+    class ResponseStatus(models.TextChoices):
+        OPEN = "open", "Needs a response"
+        PROPOSED = "proposed", "Proposal with the buyer"
+        CONFIRMED = "confirmed", "Confirmed"
+        REJECTED = "rejected", "Rejected"
+
     is_cancelled = models.BooleanField(default=False, help_text="Removed by a later revision of the order.")
+    response_status = models.CharField(max_length=10, choices=ResponseStatus.choices, default=ResponseStatus.OPEN)
+    confirmed_quantity = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    confirmed_price = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    confirmed_date = models.DateField(null=True, blank=True, help_text="The (last) committed date.")
+    confirmed_revision = models.PositiveIntegerField(null=True, blank=True)
     changed_in_revision = models.PositiveIntegerField(
         help_text="The revision that last added or changed this line; an acknowledgement of an older revision no longer covers it."
     )
@@ -133,42 +155,176 @@ class Channel(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+class RejectionReason(models.Model):
+    """The maintained list of reasons a supplier may give for rejecting a line."""
+
+    code = models.SlugField(max_length=30, unique=True)
+    label = models.CharField(max_length=100)
+    needs_text = models.BooleanField(default=False, help_text="The supplier must explain (e.g. 'other').")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class TolerancePolicy(models.Model):
+    """How far a supplier's proposal may differ from the order and still be accepted without a buyer.
+
+    The most specific policy wins: supplier and item, then item, then supplier, then the default
+    (neither set). Percentages are of the ordered value; days are calendar days.
+    """
+
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="tolerance_policies")
+    item = models.CharField(max_length=35, blank=True, help_text="Empty: every item.")
+    quantity_under_pct = models.DecimalField("quantity below by %", max_digits=6, decimal_places=2, default=0)
+    quantity_over_pct = models.DecimalField("quantity above by %", max_digits=6, decimal_places=2, default=0)
+    days_earlier = models.PositiveIntegerField("days earlier", default=0)
+    days_later = models.PositiveIntegerField("days later", default=0)
+    price_under_pct = models.DecimalField("price below by %", max_digits=6, decimal_places=2, default=0)
+    price_over_pct = models.DecimalField("price above by %", max_digits=6, decimal_places=2, default=0)
+    price_abs = models.DecimalField(
+        "price difference (absolute)", max_digits=18, decimal_places=6, null=True, blank=True,
+        help_text="If set, a price within this amount of the ordered price is inside tolerance as well.",
+    )
+
+    class Meta:
+        verbose_name_plural = "tolerance policies"
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "item"], name="tolerance_unique_scope", nulls_distinct=False),
+            models.CheckConstraint(
+                condition=Q(quantity_under_pct__gte=0, quantity_over_pct__gte=0, price_under_pct__gte=0, price_over_pct__gte=0),
+                name="tolerance_percentages_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = " / ".join(filter(None, [self.supplier.code if self.supplier else "", self.item])) or "default"
+        return f"Tolerance ({scope})"
+
+
 class Acknowledgement(models.Model):
+    """A supplier's answer to one revision of a PO: a draft while edited, then submitted once."""
+
     class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted — proposals with the buyer"
         DECIDED = "decided", "Decided"
 
     purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="acknowledgements")
     revision = models.PositiveIntegerField(help_text="The order revision this acknowledgement answers.")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DECIDED)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    submitted_at = models.DateTimeField(auto_now_add=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-submitted_at", "-id"]
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purchase_order"], condition=Q(status="draft"), name="ack_one_draft_per_order"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.purchase_order.number} rev {self.revision} ({self.get_status_display()})"
 
 
 class AcknowledgementLine(models.Model):
+    """The supplier's response to one order line, and what became of it."""
+
     class Action(models.TextChoices):
         ACCEPT = "accept", "Accept"
+        CHANGE = "change", "Propose a change"
+        REJECT = "reject", "Reject"
+
+    class Decision(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        AUTO_ACCEPTED = "auto_accepted", "Accepted"
+        PENDING = "pending", "Waiting for the buyer"
+        APPROVED = "approved", "Approved by the buyer"
+        DECLINED = "declined", "Declined by the buyer"
+        SUPERSEDED = "superseded", "Superseded by a change order"
 
     acknowledgement = models.ForeignKey(Acknowledgement, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="responses")
     action = models.CharField(max_length=10, choices=Action.choices)
-    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+    quantity = models.DecimalField(max_digits=18, decimal_places=4, help_text="Total quantity proposed.")
     unit_price = models.DecimalField(max_digits=18, decimal_places=6)
-    promised_date = models.DateField()
+    promised_date = models.DateField(help_text="The (last) date promised.")
+    reason = models.ForeignKey(RejectionReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason_text = models.CharField(max_length=500, blank=True)
+    decision = models.CharField(max_length=15, choices=Decision.choices, default=Decision.DRAFT)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision_comment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["acknowledgement", "order_line__line_number"]
         constraints = [
             models.UniqueConstraint(fields=["acknowledgement", "order_line"], name="ack_line_unique_order_line"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="ack_line_quantity_not_negative"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line} {self.get_action_display()} ({self.get_decision_display()})"
+
+    @property
+    def is_split(self) -> bool:
+        return len(self.schedule.all()) > 1
+
+
+class ScheduleLine(models.Model):
+    """One delivery of a line response: a split has several; every response has at least one."""
+
+    response = models.ForeignKey(AcknowledgementLine, on_delete=models.CASCADE, related_name="schedule")
+    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+    date = models.DateField()
+
+    class Meta:
+        ordering = ["response", "date", "id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="schedule_quantity_positive")]
+
+
+class ExceptionCase(models.Model):
+    """Something a buyer must look at and decide: a proposal outside tolerance, a rejected line, ..."""
+
+    class Kind(models.TextChoices):
+        PROPOSAL_OUTSIDE_TOLERANCE = "proposal_outside_tolerance", "Proposal outside tolerance"
+        LINE_REJECTED = "line_rejected", "Line rejected by the supplier"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        CLOSED = "closed", "Closed (superseded)"
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="exception_cases")
+    purchase_order = models.ForeignKey(PurchaseOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="exception_cases")
+    response = models.OneToOneField(
+        AcknowledgementLine, null=True, blank=True, on_delete=models.CASCADE, related_name="exception_case"
+    )
+    summary = models.CharField(max_length=300)
+    details = models.JSONField(default=dict, help_text="The order and the proposal side by side, and what is outside tolerance.")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision_comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["status", "kind"], name="exception_status_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()}: {self.summary}"
 
 
 class AuditEvent(models.Model):
@@ -182,6 +338,7 @@ class AuditEvent(models.Model):
     supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=60)
+    purchase_order = models.CharField(max_length=35, blank=True, db_index=True, help_text="The PO number it concerns, for its timeline.")
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
 

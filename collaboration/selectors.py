@@ -1,12 +1,21 @@
 """Reads, with tenancy applied once: a supplier user only ever gets their own suppliers' rows."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from collaboration.actors import Actor
 from collaboration.errors import NotFound
-from collaboration.models import Acknowledgement, PurchaseOrder, PurchaseOrderLine, PurchaseOrderRevision
+from collaboration.models import (
+    Acknowledgement,
+    AcknowledgementLine,
+    AuditEvent,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderRevision,
+)
 
 
 def _visible_purchase_orders(*, actor: Actor) -> QuerySet[PurchaseOrder]:
@@ -60,6 +69,12 @@ def purchase_order_detail(*, actor: Actor, number: str) -> PurchaseOrder:
         .select_related("supplier")
         .prefetch_related(
             Prefetch("lines", queryset=PurchaseOrderLine.objects.order_by("line_number")),
+            Prefetch(
+                "lines__responses",
+                queryset=AcknowledgementLine.objects.select_related("acknowledgement", "reason", "exception_case")
+                .prefetch_related("schedule")
+                .order_by("-id"),
+            ),
             Prefetch("revisions", queryset=PurchaseOrderRevision.objects.order_by("-revision")),
             Prefetch(
                 "acknowledgements",
@@ -68,3 +83,32 @@ def purchase_order_detail(*, actor: Actor, number: str) -> PurchaseOrder:
         )
     )
     return _one(queryset, number)
+
+
+@dataclass(frozen=True)
+class LineView:
+    """An order line with the supplier's draft and latest submitted response, for pages."""
+
+    line: PurchaseOrderLine
+    draft: AcknowledgementLine | None
+    latest: AcknowledgementLine | None
+
+    @property
+    def shown(self) -> AcknowledgementLine | None:
+        return self.draft or self.latest
+
+
+def line_views(po: PurchaseOrder) -> list[LineView]:
+    """Needs a PO from `purchase_order_detail` (responses prefetched, newest first)."""
+    views = []
+    for line in po.lines.all():
+        responses = list(line.responses.all())
+        draft = next((r for r in responses if r.acknowledgement.status == Acknowledgement.Status.DRAFT), None)
+        latest = next((r for r in responses if r.acknowledgement.status != Acknowledgement.Status.DRAFT), None)
+        views.append(LineView(line=line, draft=draft, latest=latest))
+    return views
+
+
+def purchase_order_timeline(*, po: PurchaseOrder) -> QuerySet[AuditEvent]:
+    """Everything recorded about a PO, oldest first: revisions, drafts, submissions, decisions."""
+    return AuditEvent.objects.filter(purchase_order=po.number).select_related("actor").order_by("occurred_at", "id")

@@ -8,5 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("purchase-orders/", views.purchase_order_list, name="purchase-order-list"),
     path("purchase-orders/<str:number>/", views.purchase_order_detail, name="purchase-order-detail"),
-    path("purchase-orders/<str:number>/accept/", views.purchase_order_accept, name="purchase-order-accept"),
+    path("purchase-orders/<str:number>/submit/", views.acknowledgement_submit, name="acknowledgement-submit"),
+    path("purchase-orders/<str:number>/lines/<int:line_number>/", views.line_row, name="line-row"),
+    path("purchase-orders/<str:number>/lines/<int:line_number>/respond/", views.line_response_edit, name="line-respond"),
+    path("purchase-orders/<str:number>/lines/<int:line_number>/discard/", views.line_response_discard, name="line-discard"),
 ]

@@ -10,14 +10,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collaboration import selectors, services
 from collaboration.actors import Actor
-from collaboration.errors import DomainError, NotFound
+from collaboration.errors import DomainError, InvalidDocument, NotFound
+from collaboration.forms import LineResponseForm
 from collaboration.models import Channel, PurchaseOrder
 
 PAGE_SIZE = 25
+DETAIL_TEMPLATE = "collaboration/purchase_order_detail.html"
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -51,30 +53,112 @@ def purchase_order_list(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, number: str) -> dict:
+    actor = _actor(request)
     try:
-        po = selectors.purchase_order_detail(actor=_actor(request), number=number)
+        po = selectors.purchase_order_detail(actor=actor, number=number)
     except NotFound:
         raise Http404(f"Purchase order {number} not found.") from None
-    return {"po": po, "lines": po.lines.all(), "revisions": po.revisions.all(), "acknowledgements": po.acknowledgements.all()}
+    rows = selectors.line_views(po)
+    return {
+        "po": po,
+        "rows": rows,
+        "drafted": sum(1 for row in rows if row.draft),
+        "can_acknowledge": actor.can_acknowledge(po.supplier_id),
+        "revisions": po.revisions.all(),
+        "acknowledgements": [ack for ack in po.acknowledgements.all() if ack.status != "draft"],
+        "timeline": selectors.purchase_order_timeline(po=po),
+    }
 
 
 @login_required
 @require_GET
 def purchase_order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    return render(request, "collaboration/purchase_order_detail.html", _detail_context(request, number))
+    return render(request, DETAIL_TEMPLATE, _detail_context(request, number))
+
+
+def _row(request: HttpRequest, number: str, line_number: int):
+    context = _detail_context(request, number)
+    row = next((row for row in context["rows"] if row.line.line_number == line_number), None)
+    if row is None:
+        raise Http404(f"Line {line_number} not found.")
+    return context, row
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def line_response_edit(request: HttpRequest, number: str, line_number: int) -> HttpResponse:
+    """Edit one line's draft response: inline with htmx, or as a page of its own without it."""
+    context, row = _row(request, number, line_number)
+    if request.method == "POST":
+        form = LineResponseForm(request.POST, line_number=line_number)
+        if form.is_valid():
+            try:
+                services.acknowledgement_draft_save(
+                    number=number, revision=int(request.POST.get("revision", 0)), response=form.to_response(),
+                    actor=_actor(request),
+                )
+            except InvalidDocument as error:
+                form.add_service_errors(error.details.get("lines", {}).get(str(line_number), {}) or {"line": [error.message]})
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                if request.htmx:
+                    context, row = _row(request, number, line_number)
+                    return render(request, DETAIL_TEMPLATE + "#line-row", {**context, "row": row})
+                messages.success(request, f"Line {line_number} saved in your draft.")
+                return redirect("collaboration:purchase-order-detail", number=number)
+    else:
+        form = LineResponseForm.from_response(row.draft, line_number=line_number)
+    context = {**context, "row": row, "form": form}
+    if request.htmx:
+        return render(request, DETAIL_TEMPLATE + "#line-edit", context)
+    return render(request, "collaboration/line_response_page.html", context)
+
+
+@login_required
+@require_GET
+def line_row(request: HttpRequest, number: str, line_number: int) -> HttpResponse:
+    context, row = _row(request, number, line_number)
+    return render(request, DETAIL_TEMPLATE + "#line-row", {**context, "row": row})
 
 
 @login_required
 @require_POST
-def purchase_order_accept(request: HttpRequest, number: str) -> HttpResponse:
+def line_response_discard(request: HttpRequest, number: str, line_number: int) -> HttpResponse:
     try:
-        services.purchase_order_accept(number=number, actor=_actor(request))
+        services.acknowledgement_draft_discard(number=number, line=line_number, actor=_actor(request))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    if request.htmx:
+        context, row = _row(request, number, line_number)
+        return render(request, DETAIL_TEMPLATE + "#line-row", {**context, "row": row})
+    return redirect("collaboration:purchase-order-detail", number=number)
+
+
+@login_required
+@require_POST
+def acknowledgement_submit(request: HttpRequest, number: str) -> HttpResponse:
+    """Submit the draft ("submit responses") or the draft plus acceptance of every other open line."""
+    accept_remaining = request.POST.get("accept_remaining") == "1"
+    try:
+        services.acknowledgement_draft_submit(
+            number=number, revision=int(request.POST.get("revision", 0)), actor=_actor(request),
+            accept_remaining=accept_remaining,
+        )
     except NotFound:
         raise Http404(f"Purchase order {number} not found.") from None
+    except InvalidDocument as error:
+        lines = error.details.get("lines", {})
+        for line, fields in lines.items():
+            for messages_ in fields.values():
+                for message in messages_:
+                    messages.error(request, f"Line {line}: {message}")
+        if not lines:
+            messages.error(request, error.message)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Purchase order {number} accepted.")
-    if request.htmx:
-        return render(request, "collaboration/purchase_order_detail.html#acknowledgement", _detail_context(request, number))
+        messages.success(request, "Your responses were submitted." if not accept_remaining else "All remaining lines accepted.")
     return redirect("collaboration:purchase-order-detail", number=number)

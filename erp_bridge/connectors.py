@@ -115,11 +115,11 @@ def _http_connector(url: str, secret: str, connect_timeout: float, read_timeout:
 
 
 def connector_for(destination: str) -> Connector:
-    if settings.ERP_WEBHOOK_URL:
+    """The ERP ("erp") and the planning system ("planning") each have a webhook URL, or a file."""
+    prefix = {"erp": "ERP", "planning": "PLANNING"}[destination]
+    url = getattr(settings, f"{prefix}_WEBHOOK_URL")
+    if url:
         return _http_connector(
-            settings.ERP_WEBHOOK_URL,
-            settings.ERP_WEBHOOK_SECRET,
-            settings.ERP_CONNECT_TIMEOUT,
-            settings.ERP_READ_TIMEOUT,
+            url, getattr(settings, f"{prefix}_WEBHOOK_SECRET"), settings.ERP_CONNECT_TIMEOUT, settings.ERP_READ_TIMEOUT
         )
     return FileConnector(directory=settings.ERP_FILE_DIR, destination=destination)

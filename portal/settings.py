@@ -172,6 +172,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Collaboration rules ---
+ACKNOWLEDGEMENT_LEAD_DAYS = env.int("ACKNOWLEDGEMENT_LEAD_DAYS", default=3)
+
 # --- Delivery to the ERP ---
 # With no ERP_WEBHOOK_URL the file connector appends events as JSON lines under ERP_FILE_DIR.
 ERP_WEBHOOK_URL = env.str("ERP_WEBHOOK_URL", default="")
@@ -179,6 +182,9 @@ ERP_WEBHOOK_SECRET = env.str("ERP_WEBHOOK_SECRET", default="local-only-webhook-s
 ERP_CONNECT_TIMEOUT = env.float("ERP_CONNECT_TIMEOUT", default=3.0)
 ERP_READ_TIMEOUT = env.float("ERP_READ_TIMEOUT", default=10.0)
 ERP_FILE_DIR = Path(env.str("ERP_FILE_DIR", default=str(VAR_DIR / "erp")))
+# The planning system (MRP) receives commitments and slips; with no URL they go to a file beside the ERP's.
+PLANNING_WEBHOOK_URL = env.str("PLANNING_WEBHOOK_URL", default="")
+PLANNING_WEBHOOK_SECRET = env.str("PLANNING_WEBHOOK_SECRET", default=ERP_WEBHOOK_SECRET)
 ERP_MAX_ATTEMPTS = env.int("ERP_MAX_ATTEMPTS", default=12)
 ERP_RETRY_BASE_SECONDS = env.float("ERP_RETRY_BASE_SECONDS", default=2.0)
 ERP_RETRY_MAX_SECONDS = env.float("ERP_RETRY_MAX_SECONDS", default=1800.0)

@@ -14,6 +14,11 @@ api_v1 = [
         collaboration_api.PurchaseOrderAcceptApi.as_view(),
         name="purchase-order-accept",
     ),
+    path(
+        "purchase-orders/<str:number>/acknowledgements/",
+        collaboration_api.AcknowledgementCreateApi.as_view(),
+        name="acknowledgement-create",
+    ),
     path("erp/purchase-orders/<str:number>", erp_api.ErpPurchaseOrderApi.as_view(), name="erp-purchase-order"),
 ]
 

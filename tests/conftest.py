@@ -28,6 +28,7 @@ def pytest_sessionstart(session) -> None:
 def _isolated_files(settings, tmp_path):
     settings.ERP_FILE_DIR = tmp_path / "erp"
     settings.ERP_WEBHOOK_URL = ""
+    settings.PLANNING_WEBHOOK_URL = ""
 
 
 @pytest.fixture

@@ -1,6 +1,13 @@
 """Portal pages: PO list (filter, search, pagination), detail, accept, tenancy, pinned query counts."""
+from datetime import date, timedelta
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
+
+from collaboration import services
+from collaboration.actors import Actor
+from collaboration.services import LineResponse, ScheduleInput
 
 from collaboration.models import Acknowledgement, AuditEvent, PurchaseOrder
 from erp_bridge.models import OutboxMessage
@@ -13,8 +20,10 @@ def detail_url(number: str) -> str:
     return reverse("collaboration:purchase-order-detail", args=[number])
 
 
-def accept_url(number: str) -> str:
-    return reverse("collaboration:purchase-order-accept", args=[number])
+def accept(client, number: str, revision: int = 1, **extra):
+    """'Accept all remaining lines' on the PO page."""
+    url = reverse("collaboration:acknowledgement-submit", args=[number])
+    return client.post(url, {"revision": revision, "accept_remaining": "1"}, **extra)
 
 
 @pytest.fixture
@@ -40,7 +49,7 @@ def test_list_shows_only_own_supplier_orders(logged_in, nordwerk, alpenguss):
 def test_list_filters_by_status_and_searches_number_and_item(logged_in, nordwerk, nordwerk_sales):
     create_purchase_order("PO-100", supplier=nordwerk)
     accepted = create_purchase_order("PO-200", supplier=nordwerk, line_count=2)
-    logged_in.post(accept_url(accepted.number))
+    accept(logged_in, accepted.number)
     by_status = logged_in.get(LIST_URL, {"status": "acknowledged"}).content.decode()
     assert "PO-200" in by_status and "PO-100" not in by_status
     by_number = logged_in.get(LIST_URL, {"q": "po-10"}).content.decode()
@@ -98,78 +107,89 @@ def test_detail_shows_lines_and_revision_history(logged_in, nordwerk):
     assert "Changed — please re-acknowledge" in content
 
 
-def test_detail_query_count_is_constant(logged_in, nordwerk, django_assert_max_num_queries):
+def test_detail_query_count_is_constant(logged_in, nordwerk, nordwerk_sales, django_assert_max_num_queries):
     create_purchase_order("PO-S", supplier=nordwerk, line_count=1)
     create_purchase_order("PO-L", supplier=nordwerk, line_count=60)
+    # Responses with split schedules and a draft on the large order must not add queries per line.
+    actor = Actor.for_user(nordwerk_sales, channel="portal")
+    services.acknowledgement_submit(number="PO-L", revision=1, actor=actor, responses=[
+        LineResponse(line=10 * n, action="change", quantity=Decimal("400"), schedule=(
+            ScheduleInput(Decimal("100"), date(2026, 12, 1) + timedelta(days=n)),
+            ScheduleInput(Decimal("300"), date(2026, 12, 20) + timedelta(days=n)))) for n in range(1, 30)])
+    services.acknowledgement_draft_save(number="PO-L", revision=1, actor=actor,
+                                        response=LineResponse(line=400, action="accept"))
+    # session, user, memberships, order, lines, responses, schedules, revisions, acknowledgements, timeline
     for number in ("PO-S", "PO-L"):
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(10):
             assert logged_in.get(detail_url(number)).status_code == 200
 
 
 def test_other_suppliers_order_is_404_on_every_page(logged_in, alpenguss):
     create_purchase_order("PO-OTHER", supplier=alpenguss)
     assert logged_in.get(detail_url("PO-OTHER")).status_code == 404
-    assert logged_in.post(accept_url("PO-OTHER")).status_code == 404
+    assert accept(logged_in, "PO-OTHER").status_code == 404
     assert PurchaseOrder.objects.get().status == PurchaseOrder.Status.AWAITING_ACKNOWLEDGEMENT
     assert not Acknowledgement.objects.exists()
 
 
 def test_accept_records_acknowledgement_audit_and_outbox_at_once(logged_in, nordwerk, nordwerk_sales):
     po = create_purchase_order("PO-7001", supplier=nordwerk, line_count=2)
-    response = logged_in.post(accept_url("PO-7001"), follow=True)
-    assert "Acknowledged" in response.content.decode()
+    response = accept(logged_in, "PO-7001", follow=True)
+    assert "All remaining lines accepted." in response.content.decode()
     po.refresh_from_db()
     assert po.status == PurchaseOrder.Status.ACKNOWLEDGED
     ack = Acknowledgement.objects.get()
     assert ack.submitted_by == nordwerk_sales and ack.channel == "portal" and ack.revision == 1
     assert ack.lines.count() == 2
     audit = AuditEvent.objects.get(action="acknowledgement.submitted")
-    assert audit.actor == nordwerk_sales and audit.before == {"status": "awaiting_acknowledgement"}
+    assert audit.actor == nordwerk_sales and audit.purchase_order == "PO-7001"
     message = OutboxMessage.objects.get()
     assert (message.type, message.aggregate, message.sequence) == ("acknowledgement.decided", "PO-7001", 1)
     assert [line["line"] for line in message.payload["lines"]] == [10, 20]
     assert message.payload["lines"][0] == {
-        "line": 10, "decision": "accepted", "quantity": "400", "unit_price": "3.85", "promised_date": "2026-12-01"
+        "line": 10, "decision": "accepted", "quantity": "400", "unit_price": "3.85",
+        "schedule": [{"quantity": "400", "date": "2026-12-01"}], "reason_code": "", "reason_text": "",
     }
-
-
-def test_accept_with_htmx_returns_the_updated_panel(logged_in, nordwerk):
-    create_purchase_order("PO-7001", supplier=nordwerk)
-    response = logged_in.post(accept_url("PO-7001"), HTTP_HX_REQUEST="true")
-    content = response.content.decode()
-    assert response.status_code == 200
-    assert 'id="acknowledgement"' in content and "<html" not in content
-    assert "Acknowledged" in content and "accepted" in content
 
 
 def test_second_accept_is_refused_with_a_message_and_changes_nothing(logged_in, nordwerk):
     create_purchase_order("PO-7001", supplier=nordwerk)
-    logged_in.post(accept_url("PO-7001"))
-    response = logged_in.post(accept_url("PO-7001"), follow=True)
-    assert "already acknowledged" in response.content.decode()
+    accept(logged_in, "PO-7001")
+    response = accept(logged_in, "PO-7001", follow=True)
+    assert "nothing to submit" in response.content.decode()
     assert Acknowledgement.objects.count() == 1
     assert OutboxMessage.objects.count() == 1
+
+
+def test_accept_for_superseded_revision_is_refused(logged_in, nordwerk):
+    create_purchase_order("PO-7001", supplier=nordwerk)
+    create_purchase_order("PO-7001", supplier=nordwerk, revision=2, line_count=2)
+    response = accept(logged_in, "PO-7001", revision=1, follow=True)
+    assert "superseded by revision 2" in response.content.decode()
+    assert not Acknowledgement.objects.exists()
 
 
 def test_quality_role_cannot_accept(client, nordwerk):
     quality = MembershipFactory(user=UserFactory(), supplier=nordwerk, role="quality").user
     client.force_login(quality)
     create_purchase_order("PO-7001", supplier=nordwerk)
-    response = client.post(accept_url("PO-7001"), follow=True)
+    response = accept(client, "PO-7001", follow=True)
     assert "Only a supplier" in response.content.decode()
     assert not Acknowledgement.objects.exists()
 
 
 def test_accept_needs_post(logged_in, nordwerk):
     create_purchase_order("PO-7001", supplier=nordwerk)
-    assert logged_in.get(accept_url("PO-7001")).status_code == 405
+    assert logged_in.get(reverse("collaboration:acknowledgement-submit", args=["PO-7001"])).status_code == 405
 
 
 def test_changed_order_can_be_accepted_again(logged_in, nordwerk):
     create_purchase_order("PO-7001", supplier=nordwerk)
-    logged_in.post(accept_url("PO-7001"))
+    accept(logged_in, "PO-7001")
     create_purchase_order("PO-7001", supplier=nordwerk, revision=2, line_count=2)
     assert PurchaseOrder.objects.get().status == PurchaseOrder.Status.CHANGED
-    logged_in.post(accept_url("PO-7001"))
+    accept(logged_in, "PO-7001", revision=2)
     assert list(Acknowledgement.objects.order_by("id").values_list("revision", flat=True)) == [1, 2]
+    # Only the added line 20 needed an answer; line 10 was unchanged and stays confirmed.
+    assert [l["line"] for l in OutboxMessage.objects.get(sequence=2).payload["lines"]] == [20]
     assert list(OutboxMessage.objects.order_by("sequence").values_list("sequence", flat=True)) == [1, 2]

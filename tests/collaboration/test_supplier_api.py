@@ -40,7 +40,7 @@ def test_accept_through_api_records_api_channel(api, nordwerk):
     assert response.json()["channel"] == "api"
     again = api.post("/api/v1/purchase-orders/PO-7001/accept/")
     assert again.status_code == 409
-    assert again.json()["code"] == "already_acknowledged"
+    assert again.json()["code"] == "nothing_to_submit"
 
 
 def test_anonymous_api_call_is_refused(db):

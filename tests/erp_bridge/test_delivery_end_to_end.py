@@ -11,6 +11,11 @@ from tests.support.erp_receiver import Scripted
 pytestmark = pytest.mark.services
 
 
+def accept_all(client, number: str, *, revision: int):
+    url = reverse("collaboration:acknowledgement-submit", args=[number])
+    return client.post(url, {"revision": revision, "accept_remaining": "1"})
+
+
 def test_accepted_orders_reach_the_erp_once_signed_and_in_order(
     transactional_db, postgres, redis_broker, erp_receiver, client, nordwerk, nordwerk_sales, tmp_path
 ):
@@ -27,10 +32,10 @@ def test_accepted_orders_reach_the_erp_once_signed_and_in_order(
     client.force_login(nordwerk_sales)
     with celery_worker(tmp_path=tmp_path, env=worker_env, concurrency=2, beat=True) as worker:
         for number in ("PO-1", "PO-2", "PO-3"):
-            assert client.post(reverse("collaboration:purchase-order-accept", args=[number])).status_code == 302
+            assert accept_all(client, number, revision=1).status_code == 302
         # A change order for PO-1 and its re-acknowledgement: a second event for the same PO.
         create_purchase_order("PO-1", supplier=nordwerk, revision=2, line_count=2)
-        client.post(reverse("collaboration:purchase-order-accept", args=["PO-1"]))
+        accept_all(client, "PO-1", revision=2)
 
         assert wait_until(lambda: len(erp_receiver.applied) == 4, timeout=90), worker.log()[-4000:]
         assert wait_until(lambda: not OutboxMessage.objects.exclude(status="delivered").exists(), timeout=30)

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from collaboration import services
 from collaboration.actors import Actor
+from collaboration.services import LineResponse
 from erp_bridge import outbox, relay
 from erp_bridge.tokens import erp_token_create
 from tests.factories import create_purchase_order
@@ -20,7 +21,10 @@ def buyer(django_user_model):
 
 def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales):
     create_purchase_order("PO-7001", supplier=nordwerk, line_count=2)
-    services.purchase_order_accept(number="PO-7001", actor=Actor.for_user(nordwerk_sales, channel="portal"))
+    services.acknowledgement_submit(
+        number="PO-7001", revision=1, actor=Actor.for_user(nordwerk_sales, channel="portal"),
+        responses=[LineResponse(line=10, action="accept"), LineResponse(line=20, action="reject", reason_code="capacity")],
+    )
     with transaction.atomic():
         message = outbox.publish(type="test", aggregate="PO-9", payload={})
     relay.deliver(message.id)

@@ -1,39 +1,36 @@
-"""Business writes. Every channel (portal, API, EDI, ERP import) calls these and nothing else.
-
-Each service validates, writes, audits and publishes its outbox event in one transaction.
-"""
+"""Purchase orders from the ERP: the canonical document stored with the revision rules of DESIGN.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from django.db import IntegrityError, transaction
+from datetime import date, timedelta
 
-from collaboration import selectors
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
 from collaboration.actors import Actor
 from collaboration.audit import audit_event, audit_record
-from collaboration.documents import PurchaseOrderDocument, decimal_text, json_value
+from collaboration.documents import PurchaseOrderDocument, json_value
 from collaboration.errors import (
-    AlreadyAcknowledged,
     DomainError,
-    PermissionDenied,
     RevisionContentConflict,
     StaleRevision,
     SupplierMismatch,
     UnknownSupplier,
 )
 from collaboration.models import (
-    Acknowledgement,
-    AcknowledgementLine,
     AuditEvent,
-    Membership,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderRevision,
     Supplier,
 )
-from erp_bridge import outbox
+from collaboration.services.decisions import refresh_statuses, supersede_changed_lines
 
-LINE_FIELDS = ("item", "description", "quantity", "uom", "unit_price", "requested_date")
-ACKNOWLEDGING_ROLES = {Membership.Role.ADMIN, Membership.Role.SALES}
+
+def acknowledgement_due_date() -> date:
+    """When an answer to a new or changed order is due: ACKNOWLEDGEMENT_LEAD_DAYS from today."""
+    return timezone.localdate() + timedelta(days=settings.ACKNOWLEDGEMENT_LEAD_DAYS)
 
 
 @dataclass(frozen=True)
@@ -139,6 +136,7 @@ def _line_values(line) -> dict:
 def _purchase_orders_create(
     *, new: list[tuple[PurchaseOrderDocument, Supplier]], actor: Actor
 ) -> list[PurchaseOrder]:
+    due = acknowledgement_due_date()
     orders = PurchaseOrder.objects.bulk_create(
         [
             PurchaseOrder(
@@ -149,6 +147,7 @@ def _purchase_orders_create(
                 order_date=document.order_date,
                 ship_to=document.ship_to,
                 content_hash=document.content_hash,
+                acknowledgement_due=due,
             )
             for document, supplier in new
         ]
@@ -179,6 +178,7 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
     existing = {line.line_number: line for line in po.lines.all()}
     incoming = {line.line: line for line in document.lines}
     changes: list[dict] = []
+    changed_line_ids: list[int] = []
     for number, new in incoming.items():
         old = existing.get(number)
         values = _line_values(new)
@@ -201,12 +201,14 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
             old.is_cancelled = False
             old.changed_in_revision = document.revision
             old.save()
+            changed_line_ids.append(old.pk)
             changes.append({"line": number, "change": "changed", "fields": differences})
     for number, old in existing.items():
         if number not in incoming and not old.is_cancelled:
             old.is_cancelled = True
             old.changed_in_revision = document.revision
             old.save(update_fields=["is_cancelled", "changed_in_revision"])
+            changed_line_ids.append(old.pk)
             changes.append({"line": number, "change": "cancelled"})
     header_changes = {
         field: {"from": json_value(getattr(po, field)), "to": json_value(getattr(document, field))}
@@ -220,9 +222,12 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
     po.order_date = document.order_date
     po.ship_to = document.ship_to
     po.content_hash = document.content_hash
-    if changes:
-        po.status = PurchaseOrder.Status.CHANGED
+    if any(change["line"] is not None for change in changes):
+        po.acknowledgement_due = acknowledgement_due_date()
+        po.reminder_sent_at = None
     po.save()
+    supersede_changed_lines(po=po, changed_line_ids=changed_line_ids)
+    refresh_statuses(po=po, acknowledgements=[])
     PurchaseOrderRevision.objects.create(
         purchase_order=po,
         revision=document.revision,
@@ -233,63 +238,3 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
     audit_record(
         actor=actor, action="purchase_order.revised", obj=po, supplier=po.supplier, before=before, after=document.as_json()
     )
-
-
-def purchase_order_accept(*, number: str, actor: Actor) -> Acknowledgement:
-    """The supplier accepts the whole current revision as ordered."""
-    with transaction.atomic():
-        po = selectors.purchase_order_get(actor=actor, number=number, for_update=True)
-        if actor.role_for(po.supplier_id) not in ACKNOWLEDGING_ROLES:
-            raise PermissionDenied("Only a supplier's admin or sales users can acknowledge orders.")
-        if not po.is_open_for_acknowledgement:
-            raise AlreadyAcknowledged(f"Revision {po.revision} of {po.number} is already acknowledged.")
-        lines = [line for line in po.lines.all() if not line.is_cancelled]
-        acknowledgement = Acknowledgement.objects.create(
-            purchase_order=po, revision=po.revision, channel=actor.channel, submitted_by=actor.user
-        )
-        AcknowledgementLine.objects.bulk_create(
-            [
-                AcknowledgementLine(
-                    acknowledgement=acknowledgement,
-                    order_line=line,
-                    action=AcknowledgementLine.Action.ACCEPT,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    promised_date=line.requested_date,
-                )
-                for line in lines
-            ]
-        )
-        before = {"status": po.status}
-        po.status = PurchaseOrder.Status.ACKNOWLEDGED
-        po.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="acknowledgement.submitted",
-            obj=po,
-            supplier=po.supplier,
-            before=before,
-            after={"status": po.status, "acknowledgement": acknowledgement.pk, "revision": po.revision},
-        )
-        outbox.publish(
-            type="acknowledgement.decided",
-            aggregate=po.number,
-            payload={
-                "purchase_order": po.number,
-                "revision": po.revision,
-                "supplier": po.supplier.code,
-                "acknowledgement": acknowledgement.pk,
-                "channel": actor.channel,
-                "lines": [
-                    {
-                        "line": line.line_number,
-                        "decision": "accepted",
-                        "quantity": decimal_text(line.quantity),
-                        "unit_price": decimal_text(line.unit_price),
-                        "promised_date": line.requested_date.isoformat(),
-                    }
-                    for line in lines
-                ],
-            },
-        )
-        return acknowledgement

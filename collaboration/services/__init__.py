@@ -1,0 +1,31 @@
+"""Business writes. Every channel (portal, API, EDI, ERP import, admin) calls these and nothing else.
+
+Each service validates, writes, audits and publishes its outbox events in one transaction.
+"""
+from collaboration.services.acknowledgements import (
+    LineResponse,
+    ScheduleInput,
+    acknowledgement_accept_remaining,
+    acknowledgement_draft_discard,
+    acknowledgement_draft_save,
+    acknowledgement_draft_submit,
+    acknowledgement_submit,
+    draft_responses,
+)
+from collaboration.services.decisions import exception_case_decide
+from collaboration.services.purchase_orders import UpsertResult, purchase_order_upsert, purchase_orders_upsert
+
+__all__ = [
+    "LineResponse",
+    "ScheduleInput",
+    "UpsertResult",
+    "acknowledgement_accept_remaining",
+    "acknowledgement_draft_discard",
+    "acknowledgement_draft_save",
+    "acknowledgement_draft_submit",
+    "acknowledgement_submit",
+    "draft_responses",
+    "exception_case_decide",
+    "purchase_order_upsert",
+    "purchase_orders_upsert",
+]

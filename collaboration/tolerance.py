@@ -1,0 +1,73 @@
+"""Tolerance policies: which one applies to a line, and whether a proposal stays inside it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q
+
+from collaboration.documents import decimal_text
+from collaboration.models import PurchaseOrderLine, TolerancePolicy
+
+HUNDRED = Decimal(100)
+NO_TOLERANCE = TolerancePolicy()  # every limit zero: what applies when no default policy exists
+
+
+def policy_for(*, supplier_id: int, item: str) -> TolerancePolicy:
+    """Supplier and item, then item, then supplier, then the default policy."""
+    candidates = TolerancePolicy.objects.filter(
+        Q(supplier_id=supplier_id) | Q(supplier__isnull=True), item__in=[item, ""]
+    ).order_by()
+    best = {(p.supplier_id is not None, p.item != ""): p for p in candidates}
+    for key in ((True, True), (False, True), (True, False), (False, False)):
+        if key in best:
+            return best[key]
+    return NO_TOLERANCE
+
+
+@dataclass(frozen=True)
+class Breach:
+    field: str
+    ordered: str
+    proposed: str
+    difference: str
+    allowed: str
+
+    def as_json(self) -> dict:
+        return self.__dict__.copy()
+
+
+def _pct(new: Decimal, old: Decimal) -> Decimal:
+    return (new - old) / old * HUNDRED if old else (HUNDRED if new else Decimal(0))
+
+
+def breaches(
+    *, policy: TolerancePolicy, line: PurchaseOrderLine, quantity: Decimal, unit_price: Decimal, dates: list[date]
+) -> list[Breach]:
+    """What in a proposal lies outside the policy; empty means it may be accepted without a buyer."""
+    found: list[Breach] = []
+    quantity_pct = _pct(quantity, line.quantity)
+    if not -policy.quantity_under_pct <= quantity_pct <= policy.quantity_over_pct:
+        found.append(Breach(
+            "quantity", decimal_text(line.quantity), decimal_text(quantity), f"{quantity_pct:+.2f} %",
+            f"-{policy.quantity_under_pct} % / +{policy.quantity_over_pct} %",
+        ))
+    for promised in dates:
+        days = (promised - line.requested_date).days
+        if not -policy.days_earlier <= days <= policy.days_later:
+            found.append(Breach(
+                "date", line.requested_date.isoformat(), promised.isoformat(), f"{days:+d} days",
+                f"{policy.days_earlier} days earlier / {policy.days_later} days later",
+            ))
+    price_pct = _pct(unit_price, line.unit_price)
+    within_pct = -policy.price_under_pct <= price_pct <= policy.price_over_pct
+    within_abs = policy.price_abs is not None and abs(unit_price - line.unit_price) <= policy.price_abs
+    if not (within_pct or within_abs):
+        allowed = f"-{policy.price_under_pct} % / +{policy.price_over_pct} %"
+        if policy.price_abs is not None:
+            allowed += f" or ±{decimal_text(policy.price_abs)}"
+        found.append(Breach(
+            "unit_price", decimal_text(line.unit_price), decimal_text(unit_price), f"{price_pct:+.2f} %", allowed
+        ))
+    return found
