@@ -1,21 +1,47 @@
 """Supplier REST API v1: the same selectors and services as the portal, as JSON."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collaboration import selectors, services
 from collaboration.actors import Actor
-from collaboration.models import Acknowledgement, AcknowledgementLine, Channel, PurchaseOrder, PurchaseOrderLine
+from collaboration.models import (
+    Acknowledgement,
+    AcknowledgementLine,
+    Channel,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    SupplierApiToken,
+)
 from collaboration.services import LineResponse, ScheduleInput
+from portal.idempotency import HEADER as IDEMPOTENCY_HEADER
+from portal.idempotency import idempotent
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+    description="Any unique string; the same key with the same body returns the first answer again.",
+)
 
 
 def api_actor(request: Request) -> Actor:
+    if isinstance(request.auth, SupplierApiToken):
+        return Actor.for_token(request.auth)
     return Actor.for_user(request.user, channel=Channel.API)
+
+
+class PurchaseOrderCursor(CursorPagination):
+    """Stable pages however many orders arrive meanwhile: newest order date first."""
+
+    ordering = ("-order_date", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
 
 
 class PurchaseOrderLineOutput(serializers.Serializer):
@@ -103,7 +129,10 @@ class AcknowledgementOutput(serializers.Serializer):
 
 
 class PurchaseOrderListApi(ListAPIView):
+    """The supplier's purchase orders; filter with `status` and `q` (PO number or item)."""
+
     serializer_class = PurchaseOrderSummaryOutput
+    pagination_class = PurchaseOrderCursor
 
     def get_queryset(self):
         return selectors.purchase_orders_for_actor(
@@ -123,7 +152,8 @@ class PurchaseOrderDetailApi(APIView):
 class AcknowledgementCreateApi(APIView):
     """Answer lines of the current revision: accept, change (quantity, price, date or a split) or reject."""
 
-    @extend_schema(request=AcknowledgementInput, responses={201: AcknowledgementOutput})
+    @extend_schema(request=AcknowledgementInput, responses={201: AcknowledgementOutput}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def post(self, request: Request, number: str) -> Response:
         data = AcknowledgementInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -136,7 +166,8 @@ class AcknowledgementCreateApi(APIView):
 class PurchaseOrderAcceptApi(APIView):
     """Accept every open line of the current revision as ordered."""
 
-    @extend_schema(request=None, responses={201: AcknowledgementOutput})
+    @extend_schema(request=None, responses={201: AcknowledgementOutput}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def post(self, request: Request, number: str) -> Response:
         ack = services.acknowledgement_accept_remaining(number=number, actor=api_actor(request))
         return Response(AcknowledgementOutput(_reloaded(ack)).data, status=status.HTTP_201_CREATED)

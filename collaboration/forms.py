@@ -1,9 +1,12 @@
 """Portal forms. They only parse input into service arguments; rules live in the services."""
 from __future__ import annotations
 
-from django import forms
+from datetime import timedelta
 
-from collaboration.models import AcknowledgementLine, RejectionReason
+from django import forms
+from django.utils import timezone
+
+from collaboration.models import AcknowledgementLine, RejectionReason, Supplier, SupplierApiToken
 from collaboration.services import LineResponse, ScheduleInput
 
 SPLIT_ROWS = 4
@@ -75,3 +78,23 @@ class LineResponseForm(forms.Form):
             target = targets.get(field, field if field in self.fields else None)
             for message in messages:
                 self.add_error(target, message)
+
+
+class ApiTokenForm(forms.Form):
+    supplier = forms.ModelChoiceField(queryset=None, empty_label=None)
+    name = forms.CharField(max_length=100, help_text="The system that uses it, e.g. 'ERP connector'.")
+    scopes = forms.MultipleChoiceField(choices=SupplierApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple,
+                                       initial=[SupplierApiToken.Scope.READ])
+    expires_in_days = forms.IntegerField(required=False, min_value=1, max_value=3650, label="Expires in (days)",
+                                         help_text="Leave empty for a token that lasts until revoked.")
+
+    def __init__(self, *args, suppliers, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["supplier"].queryset = Supplier.objects.filter(pk__in=[s.pk for s in suppliers])
+        if len(suppliers) == 1:
+            self.fields["supplier"].widget = forms.HiddenInput()
+            self.fields["supplier"].initial = suppliers[0].pk
+
+    def expires_at(self):
+        days = self.cleaned_data.get("expires_in_days")
+        return timezone.now() + timedelta(days=days) if days else None

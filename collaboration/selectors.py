@@ -12,9 +12,12 @@ from collaboration.models import (
     Acknowledgement,
     AcknowledgementLine,
     AuditEvent,
+    Membership,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderRevision,
+    Supplier,
+    SupplierApiToken,
 )
 
 
@@ -112,3 +115,12 @@ def line_views(po: PurchaseOrder) -> list[LineView]:
 def purchase_order_timeline(*, po: PurchaseOrder) -> QuerySet[AuditEvent]:
     """Everything recorded about a PO, oldest first: revisions, drafts, submissions, decisions."""
     return AuditEvent.objects.filter(purchase_order=po.number).select_related("actor").order_by("occurred_at", "id")
+
+
+def suppliers_administered(*, actor: Actor) -> list[Supplier]:
+    return list(Supplier.objects.filter(pk__in=[s for s, role in actor.memberships.items() if role == Membership.Role.ADMIN]))
+
+
+def api_tokens_for_actor(*, actor: Actor) -> QuerySet[SupplierApiToken]:
+    """The tokens of the suppliers the actor administers."""
+    return SupplierApiToken.objects.filter(supplier__in=suppliers_administered(actor=actor)).select_related("supplier", "created_by")

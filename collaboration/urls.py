@@ -12,4 +12,6 @@ urlpatterns = [
     path("purchase-orders/<str:number>/lines/<int:line_number>/", views.line_row, name="line-row"),
     path("purchase-orders/<str:number>/lines/<int:line_number>/respond/", views.line_response_edit, name="line-respond"),
     path("purchase-orders/<str:number>/lines/<int:line_number>/discard/", views.line_response_discard, name="line-discard"),
+    path("account/api-tokens/", views.api_tokens, name="api-tokens"),
+    path("account/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
 ]

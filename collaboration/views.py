@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from collaboration import selectors, services
 from collaboration.actors import Actor
 from collaboration.errors import DomainError, InvalidDocument, NotFound
-from collaboration.forms import LineResponseForm
+from collaboration.forms import ApiTokenForm, LineResponseForm
 from collaboration.models import Channel, PurchaseOrder
 
 PAGE_SIZE = 25
@@ -162,3 +162,45 @@ def acknowledgement_submit(request: HttpRequest, number: str) -> HttpResponse:
     else:
         messages.success(request, "Your responses were submitted." if not accept_remaining else "All remaining lines accepted.")
     return redirect("collaboration:purchase-order-detail", number=number)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """A supplier admin's API tokens: create (the value is shown once) and revoke."""
+    actor = _actor(request)
+    suppliers = selectors.suppliers_administered(actor=actor)
+    form = ApiTokenForm(request.POST or None, suppliers=suppliers)
+    created_value = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, created_value = services.api_token_create(
+                supplier=form.cleaned_data["supplier"], name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"], expires_at=form.expires_at(), actor=actor,
+            )
+        except InvalidDocument as error:
+            for field, messages_ in error.details.items():
+                for message in messages_:
+                    form.add_error(field if field in form.fields else None, message)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            form = ApiTokenForm(suppliers=suppliers)
+    return render(request, "collaboration/api_tokens.html", {
+        "form": form, "suppliers": suppliers, "created_value": created_value,
+        "tokens": selectors.api_tokens_for_actor(actor=actor),
+    })
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        token = services.api_token_revoke(token_id=token_id, actor=_actor(request))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
+    return redirect("collaboration:api-tokens")

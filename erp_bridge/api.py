@@ -13,19 +13,18 @@ from collaboration.actors import Actor
 from collaboration.documents import PurchaseOrderDocument, parse_purchase_order
 from collaboration.models import Channel
 from erp_bridge.models import ErpApiToken
-from erp_bridge.tokens import erp_token_authenticate
+from erp_bridge.tokens import TOKEN_KIND, erp_token_authenticate
+from portal.api_tokens import bearer
 
 
 class ErpTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request):
-        header = authentication.get_authorization_header(request).decode(errors="replace").split()
-        if not header or header[0] != self.keyword:
+        raw = bearer(authentication.get_authorization_header(request).decode(errors="replace"), kind=TOKEN_KIND)
+        if raw is None:
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
-        token = erp_token_authenticate(header[1])
+        token = erp_token_authenticate(raw)
         if token is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked ERP token.")
         return (None, token)
@@ -60,6 +59,7 @@ def erp_actor(request: Request) -> Actor:
 class ErpPurchaseOrderApi(APIView):
     authentication_classes = [ErpTokenAuthentication]
     permission_classes = [IsErp]
+    throttle_classes: list = []  # the ERP pushes in bulk; supplier rate limits do not apply
 
     @extend_schema(
         request=PurchaseOrderDocument,

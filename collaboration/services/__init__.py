@@ -12,6 +12,7 @@ from collaboration.services.acknowledgements import (
     acknowledgement_submit,
     draft_responses,
 )
+from collaboration.services.api_tokens import api_token_authenticate, api_token_create, api_token_revoke
 from collaboration.services.decisions import exception_case_decide
 from collaboration.services.purchase_orders import UpsertResult, purchase_order_upsert, purchase_orders_upsert
 
@@ -24,6 +25,9 @@ __all__ = [
     "acknowledgement_draft_save",
     "acknowledgement_draft_submit",
     "acknowledgement_submit",
+    "api_token_authenticate",
+    "api_token_create",
+    "api_token_revoke",
     "draft_responses",
     "exception_case_decide",
     "purchase_order_upsert",

@@ -1,0 +1,65 @@
+"""`Idempotency-Key` on API POSTs (Stripe's semantics): the same key with the same request gets the
+stored response again; the same key with another request is refused (422); a key whose first
+request is still running is refused (409). Server errors are not stored, so a retry runs again."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from portal.api_errors import problem
+from portal.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+def _principal(request) -> str:
+    if request.auth is not None and hasattr(request.auth, "pk"):
+        return f"{type(request.auth).__name__.lower()}:{request.auth.pk}"
+    return f"user:{request.user.pk}"
+
+
+def idempotent(handler):
+    """Decorate an APIView `post` method."""
+
+    @functools.wraps(handler)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if not key:
+            return handler(view, request, *args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH:
+            return problem(status_code=400, code="idempotency_key_invalid", title=f"{HEADER} is longer than {MAX_KEY_LENGTH} characters.")
+        fingerprint = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), request.body])).hexdigest()
+        principal = _principal(request)
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(principal=principal, key=key, fingerprint=fingerprint)
+        except IntegrityError:
+            record = IdempotencyRecord.objects.get(principal=principal, key=key)
+            if record.fingerprint != fingerprint:
+                return problem(status_code=422, code="idempotency_key_reused",
+                               title=f"This {HEADER} was used with a different request.")
+            if record.status_code is None:
+                return problem(status_code=409, code="idempotency_request_in_progress",
+                               title=f"A request with this {HEADER} is still being processed; retry later.")
+            response = Response(record.response_body, status=record.status_code)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        try:
+            response = handler(view, request, *args, **kwargs)
+        except Exception as exc:
+            response = view.handle_exception(exc)
+        if response.status_code >= 500:
+            record.delete()
+            return response
+        record.status_code = response.status_code
+        record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
+        record.save(update_fields=["status_code", "response_body"])
+        return response
+
+    return wrapper
