@@ -1,12 +1,27 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from collaboration import views
+
+
+class SpreadsheetFormat:
+    regex = "csv|xlsx"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(SpreadsheetFormat, "sheet")
 
 app_name = "collaboration"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("purchase-orders/", views.purchase_order_list, name="purchase-order-list"),
+    path("purchase-orders/open-lines.<sheet:fmt>", views.open_lines_download, name="open-lines-download"),
+    path("purchase-orders/responses/upload/", views.responses_upload, name="responses-upload"),
     path("purchase-orders/<str:number>/", views.purchase_order_detail, name="purchase-order-detail"),
     path("purchase-orders/<str:number>/submit/", views.acknowledgement_submit, name="acknowledgement-submit"),
     path("purchase-orders/<str:number>/lines/<int:line_number>/", views.line_row, name="line-row"),

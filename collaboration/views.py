@@ -12,10 +12,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from collaboration import selectors, services
+from collaboration import selectors, services, spreadsheets
 from collaboration.actors import Actor
 from collaboration.errors import DomainError, InvalidDocument, NotFound
-from collaboration.forms import ApiTokenForm, LineResponseForm
+from collaboration.forms import ApiTokenForm, LineResponseForm, UploadForm
 from collaboration.models import Channel, PurchaseOrder
 
 PAGE_SIZE = 25
@@ -204,3 +204,38 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
     return redirect("collaboration:api-tokens")
+
+
+@login_required
+@require_GET
+def open_lines_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The lines waiting for an answer (all open POs, or ?po=NUMBER) as a spreadsheet to fill in."""
+    number = request.GET.get("po") or None
+    rows = spreadsheets.open_lines(actor=_actor(request), number=number)
+    stem = f"open-lines-{number}" if number else "open-lines"
+    if fmt == "xlsx":
+        content = spreadsheets.to_xlsx(rows)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        content, content_type = spreadsheets.to_csv(rows), "text/csv; charset=utf-8"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def responses_upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    context: dict = {"form": form, "columns": spreadsheets.COLUMNS}
+    if request.method == "POST" and form.is_valid():
+        try:
+            applied, errors = spreadsheets.apply_upload(content=form.cleaned_data["file"].read(), actor=_actor(request))
+        except spreadsheets.SpreadsheetError as error:
+            form.add_error("file", str(error))
+        else:
+            if not errors:
+                messages.success(request, f"{applied} line response{'s' if applied != 1 else ''} submitted.")
+                return redirect("collaboration:purchase-order-list")
+            context["row_errors"] = errors
+    return render(request, "collaboration/responses_upload.html", context, status=400 if context.get("row_errors") else 200)
