@@ -179,6 +179,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
+    "acknowledgement-reminders": {
+        "task": "collaboration.tasks.send_acknowledgement_reminders",
+        "schedule": env.float("REMINDER_SWEEP_SECONDS", default=3600.0),
+    },
     "outbox-sweep": {
         "task": "erp_bridge.tasks.sweep_outbox",
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0),
@@ -187,6 +191,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Collaboration rules ---
 ACKNOWLEDGEMENT_LEAD_DAYS = env.int("ACKNOWLEDGEMENT_LEAD_DAYS", default=3)
+# Where the portal is reached, for links in e-mails.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Delivery to the ERP ---
 # With no ERP_WEBHOOK_URL the file connector appends events as JSON lines under ERP_FILE_DIR.

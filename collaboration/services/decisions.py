@@ -19,6 +19,7 @@ from collaboration.models import (
     PurchaseOrder,
     PurchaseOrderLine,
 )
+from collaboration.notifications import notify_after_commit
 from collaboration.tolerance import Breach
 from erp_bridge import outbox
 
@@ -175,6 +176,8 @@ def exception_case_decide(*, case_id: int, approve: bool, comment: str, actor: A
             line.response_status = LineStatus.OPEN
             line.save(update_fields=["response_status"])
         refresh_statuses(po=po, acknowledgements=[response.acknowledgement])
+        notify_after_commit("decided", [po.pk], line=response.order_line.line_number,
+                            decision="approved" if approve else "declined", comment=comment)
         audit_record(
             actor=actor, action="exception.approved" if approve else "exception.declined", obj=case, supplier=po.supplier, purchase_order=po.number,
             before={"status": ExceptionCase.Status.OPEN},

@@ -25,6 +25,7 @@ from collaboration.models import (
     PurchaseOrderRevision,
     Supplier,
 )
+from collaboration.notifications import notify_after_commit
 from collaboration.services.decisions import refresh_statuses, supersede_changed_lines
 
 
@@ -170,6 +171,7 @@ def _purchase_orders_create(
     PurchaseOrderLine.objects.bulk_create(lines)
     PurchaseOrderRevision.objects.bulk_create(revisions)
     AuditEvent.objects.bulk_create(audits)
+    notify_after_commit("new", [po.pk for po in orders])
     return orders
 
 
@@ -228,6 +230,9 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
     po.save()
     supersede_changed_lines(po=po, changed_line_ids=changed_line_ids)
     refresh_statuses(po=po, acknowledgements=[])
+    changed_lines = [change["line"] for change in changes if change["line"] is not None]
+    if changed_lines:
+        notify_after_commit("changed", [po.pk], lines=changed_lines)
     PurchaseOrderRevision.objects.create(
         purchase_order=po,
         revision=document.revision,
