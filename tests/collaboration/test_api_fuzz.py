@@ -1,0 +1,39 @@
+"""Property-based fuzzing of the JSON APIs from their own OpenAPI schema (schemathesis):
+whatever an authenticated client sends, the answer is never a server error."""
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from portal.wsgi import application
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+@pytest.fixture
+def fuzz_credentials(db, nordwerk, nordwerk_sales, django_user_model):
+    from collaboration import services
+    from collaboration.actors import Actor
+    from collaboration.models import Membership
+    from erp_bridge.tokens import erp_token_create
+    from tests.factories import create_purchase_order
+
+    Membership.objects.filter(user=nordwerk_sales).update(role="admin")
+    nordwerk_sales.refresh_from_db()
+    _, supplier_token = services.api_token_create(
+        supplier=nordwerk, name="fuzz", scopes=["read", "acknowledge"], expires_at=None,
+        actor=Actor.for_user(nordwerk_sales, channel="portal"),
+    )
+    _, erp_token = erp_token_create(name="fuzz-erp")
+    for number in ("PO-1", "PO-2"):
+        create_purchase_order(number, supplier=nordwerk, line_count=2)
+    return {"supplier": supplier_token, "erp": erp_token}
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_never_answers_with_a_server_error(case, fuzz_credentials, settings):
+    settings.API_THROTTLE_RATE = "100000/min"
+    token = fuzz_credentials["erp"] if "/erp/" in case.path else fuzz_credentials["supplier"]
+    response = case.call(headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code < 500, response.text[:500]
+    case.validate_response(response, checks=[schemathesis.checks.not_a_server_error])
