@@ -14,16 +14,21 @@ HUNDRED = Decimal(100)
 NO_TOLERANCE = TolerancePolicy()  # every limit zero: what applies when no default policy exists
 
 
-def policy_for(*, supplier_id: int, item: str) -> TolerancePolicy:
-    """Supplier and item, then item, then supplier, then the default policy."""
-    candidates = TolerancePolicy.objects.filter(
-        Q(supplier_id=supplier_id) | Q(supplier__isnull=True), item__in=[item, ""]
-    ).order_by()
-    best = {(p.supplier_id is not None, p.item != ""): p for p in candidates}
-    for key in ((True, True), (False, True), (True, False), (False, False)):
-        if key in best:
-            return best[key]
-    return NO_TOLERANCE
+class Policies:
+    """The policies that can apply to one supplier's lines, loaded once per submission."""
+
+    def __init__(self, *, supplier_id: int) -> None:
+        self.by_scope = {
+            (policy.supplier_id is not None, policy.item): policy
+            for policy in TolerancePolicy.objects.filter(Q(supplier_id=supplier_id) | Q(supplier__isnull=True))
+        }
+
+    def for_item(self, item: str) -> TolerancePolicy:
+        """Supplier and item, then item, then supplier, then the default policy."""
+        for key in ((True, item), (False, item), (True, ""), (False, "")):
+            if key in self.by_scope:
+                return self.by_scope[key]
+        return NO_TOLERANCE
 
 
 @dataclass(frozen=True)

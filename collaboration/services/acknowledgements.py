@@ -177,22 +177,33 @@ def _check_all(po: PurchaseOrder, responses: list[LineResponse]) -> list[_Checke
     return checked
 
 
-def _store(ack: Acknowledgement, item: _Checked, *, decision: str) -> AcknowledgementLine:
-    response = AcknowledgementLine.objects.create(
-        acknowledgement=ack,
-        order_line=item.order_line,
-        action=item.action,
-        quantity=item.quantity,
-        unit_price=item.unit_price,
-        promised_date=item.schedule[-1].date if item.schedule else item.order_line.requested_date,
-        reason=item.reason,
-        reason_text=item.reason_text,
-        decision=decision,
-    )
-    ScheduleLine.objects.bulk_create(
+def _store(ack: Acknowledgement, items: list[_Checked], decisions: list[str]) -> list[AcknowledgementLine]:
+    """Write responses and their schedules in two statements; each response's schedule is cached on it."""
+    now = timezone.now()
+    responses = AcknowledgementLine.objects.bulk_create([
+        AcknowledgementLine(
+            acknowledgement=ack,
+            order_line=item.order_line,
+            action=item.action,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+            promised_date=item.schedule[-1].date if item.schedule else item.order_line.requested_date,
+            reason=item.reason,
+            reason_text=item.reason_text,
+            decision=decision,
+            decided_at=now if decision == Decision.AUTO_ACCEPTED else None,
+        )
+        for item, decision in zip(items, decisions)
+    ])
+    schedules = [
         [ScheduleLine(response=response, quantity=entry.quantity, date=entry.date) for entry in item.schedule]
-    )
-    return response
+        for response, item in zip(responses, items)
+    ]
+    ScheduleLine.objects.bulk_create([entry for schedule in schedules for entry in schedule])
+    for response, schedule in zip(responses, schedules):
+        # What prefetch_related("schedule") would have loaded: later reads need no query.
+        response._prefetched_objects_cache = {"schedule": schedule}
+    return responses
 
 
 def _response_summary(response: AcknowledgementLine, schedule: list[ScheduleInput]) -> dict:
@@ -210,29 +221,28 @@ def _response_summary(response: AcknowledgementLine, schedule: list[ScheduleInpu
 def _decide_submitted(ack: Acknowledgement, items: list[_Checked], actor: Actor) -> list[dict]:
     """Store the responses and decide each one: inside tolerance accepted now, otherwise a case for the buyer."""
     po = ack.purchase_order
-    decided: list[AcknowledgementLine] = []
-    summary: list[dict] = []
+    policies = tolerance.Policies(supplier_id=po.supplier_id)
+    outside_by_item: list[list[tolerance.Breach]] = []
     for item in items:
-        line = item.order_line
         outside: list[tolerance.Breach] = []
         if item.action == Action.CHANGE:
-            policy = tolerance.policy_for(supplier_id=po.supplier_id, item=line.item)
             outside = tolerance.breaches(
-                policy=policy, line=line, quantity=item.quantity, unit_price=item.unit_price,
-                dates=[entry.date for entry in item.schedule],
+                policy=policies.for_item(item.order_line.item), line=item.order_line, quantity=item.quantity,
+                unit_price=item.unit_price, dates=[entry.date for entry in item.schedule],
             )
-        needs_buyer = item.action == Action.REJECT or bool(outside)
-        response = _store(ack, item, decision=Decision.PENDING if needs_buyer else Decision.AUTO_ACCEPTED)
-        if needs_buyer:
+        outside_by_item.append(outside)
+    needs_buyer = [item.action == Action.REJECT or bool(outside) for item, outside in zip(items, outside_by_item)]
+    responses = _store(ack, items, [Decision.PENDING if buyer else Decision.AUTO_ACCEPTED for buyer in needs_buyer])
+    decided = []
+    for response, outside, buyer in zip(responses, outside_by_item, needs_buyer):
+        if buyer:
             open_exception(response=response, breaches=outside)
         else:
-            response.decided_at = timezone.now()
-            response.save(update_fields=["decided_at"])
             decided.append(response)
-        summary.append(_response_summary(response, item.schedule))
     if decided:
         apply_decided(po=po, responses=decided, decided_by="tolerance", actor=actor)
-    return summary
+    return [_response_summary(response, [ScheduleInput(e.quantity, e.date) for e in response.schedule.all()])
+            for response in responses]
 
 
 def acknowledgement_submit(*, number: str, revision: int, responses: list[LineResponse], actor: Actor) -> Acknowledgement:
@@ -278,7 +288,7 @@ def acknowledgement_draft_save(*, number: str, revision: int, response: LineResp
         if existing is not None:
             before = _response_summary(existing, [ScheduleInput(e.quantity, e.date) for e in existing.schedule.all()])
             existing.delete()
-        stored = _store(draft, item, decision=Decision.DRAFT)
+        [stored] = _store(draft, [item], [Decision.DRAFT])
         audit_record(actor=actor, action="acknowledgement.draft_saved", obj=draft, supplier=po.supplier, purchase_order=po.number,
                      before=before, after=_response_summary(stored, item.schedule))
         return stored

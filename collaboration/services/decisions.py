@@ -98,9 +98,6 @@ def apply_decided(*, po: PurchaseOrder, responses: list[AcknowledgementLine], de
                     "days_late": max((e.date - line.requested_date).days for e in late),
                 })
         line.confirmed_revision = po.revision
-        line.save(update_fields=[
-            "response_status", "confirmed_quantity", "confirmed_price", "confirmed_date", "confirmed_revision",
-        ])
         event_lines.append({
             "line": line.line_number,
             "decision": decision,
@@ -110,6 +107,10 @@ def apply_decided(*, po: PurchaseOrder, responses: list[AcknowledgementLine], de
             "reason_code": response.reason.code if response.reason else "",
             "reason_text": response.reason_text,
         })
+    PurchaseOrderLine.objects.bulk_update(
+        [response.order_line for response in responses],
+        ["response_status", "confirmed_quantity", "confirmed_price", "confirmed_date", "confirmed_revision"],
+    )
     common = {"purchase_order": po.number, "revision": po.revision, "supplier": po.supplier.code}
     outbox.publish(
         type="acknowledgement.decided",
