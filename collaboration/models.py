@@ -193,7 +193,8 @@ class TolerancePolicy(models.Model):
     class Meta:
         verbose_name_plural = "tolerance policies"
         constraints = [
-            models.UniqueConstraint(fields=["supplier", "item"], name="tolerance_unique_scope", nulls_distinct=False),
+            models.UniqueConstraint(fields=["supplier", "item"], condition=Q(supplier__isnull=False), name="tolerance_unique_supplier_scope"),
+            models.UniqueConstraint(fields=["item"], condition=Q(supplier__isnull=True), name="tolerance_unique_general_scope"),
             models.CheckConstraint(
                 condition=Q(quantity_under_pct__gte=0, quantity_over_pct__gte=0, price_under_pct__gte=0, price_over_pct__gte=0),
                 name="tolerance_percentages_not_negative",

@@ -10,7 +10,7 @@ from django.db import transaction
 from collaboration import services
 from collaboration.actors import Actor
 from collaboration.documents import parse_purchase_order
-from collaboration.models import Channel, Membership, PurchaseOrder, Supplier
+from collaboration.models import Channel, Membership, PurchaseOrder, Supplier, TolerancePolicy
 
 DEMO_PASSWORD = "portal-demo-2026"
 SUPPLIERS = [("NORDWERK", "Nordwerk Metallteile GmbH"), ("ALPENGUSS", "Alpenguss AG")]
@@ -89,6 +89,11 @@ class Command(BaseCommand):
             if created:
                 buyer.set_password(DEMO_PASSWORD)
                 buyer.save()
+            # Nordwerk may deliver up to 5 % more or less and up to 3 days late without asking.
+            TolerancePolicy.objects.get_or_create(
+                supplier=suppliers["NORDWERK"], item="",
+                defaults={"quantity_under_pct": 5, "quantity_over_pct": 5, "days_earlier": 5, "days_later": 3},
+            )
             actor = Actor.system("demo-data", channel=Channel.ERP)
             for data in demo_orders(date.today()):
                 # The demo's dates move with today; an order already loaded stays as it is.
