@@ -58,7 +58,7 @@ def _detail_context(request: HttpRequest, number: str) -> dict:
         po = selectors.purchase_order_detail(actor=actor, number=number)
     except NotFound:
         raise Http404(f"Purchase order {number} not found.") from None
-    rows = selectors.line_views(po)
+    rows = selectors.line_views(po, actor=actor)
     return {
         "po": po,
         "rows": rows,
