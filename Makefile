@@ -43,6 +43,8 @@ test: install
 bench: install
 	$(BIN)/python bench/import_purchase_orders.py
 	$(BIN)/python bench/purchase_order_list.py
+	$(BIN)/python bench/purchase_order_detail.py
+	$(BIN)/python bench/api_acknowledgements.py
 
 clean:
 	rm -rf var .pytest_cache
