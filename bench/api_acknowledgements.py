@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -39,15 +37,6 @@ def free_port() -> int:
 def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
     handle = open(log, "wb")
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:
@@ -79,6 +68,7 @@ def main() -> None:
     from collaboration.documents import parse_purchase_order
     from collaboration.models import Membership, Supplier
     from django.contrib.auth import get_user_model
+    from tests.support.celery_worker import stop_process_group
     from tests.support.erp_receiver import ErpReceiver
 
     supplier = Supplier.objects.create(code="BENCH", name="Bench supplier")
@@ -154,8 +144,8 @@ def main() -> None:
         wait_for(lambda: len(receiver.applied) >= args.orders - len(failures), 600, "the last event at the ERP")
         delivered_seconds = time.perf_counter() - started
     finally:
-        stop(web)
-        stop(worker)
+        stop_process_group(web)
+        stop_process_group(worker)
         receiver.stop()
     ordered = sorted(latencies)
     print(f"\nAPI: {args.orders:,} acknowledgements ({args.orders * args.lines:,} lines), {len(failures)} failed")

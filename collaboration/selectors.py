@@ -70,11 +70,18 @@ def purchase_order_get(*, actor: Actor, number: str, for_update: bool = False) -
     return _one(queryset, number)
 
 
-def purchase_order_detail(*, actor: Actor, number: str) -> PurchaseOrder:
+LINES_PER_PAGE = 100
+
+
+def purchase_order_detail(
+    *, actor: Actor, number: str, lines_page: int = 1, line_number: int | None = None
+) -> PurchaseOrder:
     """One PO with its lines, their responses and schedules, revisions and acknowledgements, in a
     fixed number of queries. Lines come as `po.detail_lines`, each with `responses_shown` (newest
     first), each response with `schedule_shown`: assembled here rather than with prefetch_related,
-    whose per-object queryset copies cost more than the queries on orders with hundreds of lines."""
+    whose per-object queryset copies cost more than the queries on orders with hundreds of lines.
+    Lines come a page of LINES_PER_PAGE at a time (or just `line_number`); `po.line_total` and
+    `po.draft_count` count the whole order."""
     po = _one(
         _visible_purchase_orders(actor=actor)
         .select_related("supplier")
@@ -88,16 +95,26 @@ def purchase_order_detail(*, actor: Actor, number: str) -> PurchaseOrder:
         ),
         number,
     )
-    lines = list(PurchaseOrderLine.objects.filter(purchase_order=po).order_by("line_number"))
+    all_lines = PurchaseOrderLine.objects.filter(purchase_order=po).order_by("line_number")
+    po.line_total = all_lines.count()
+    po.draft_count = AcknowledgementLine.objects.filter(
+        acknowledgement__purchase_order=po, acknowledgement__status=Acknowledgement.Status.DRAFT
+    ).count()
+    if line_number is not None:
+        lines = list(all_lines.filter(line_number=line_number))
+    else:
+        start = (max(lines_page, 1) - 1) * LINES_PER_PAGE
+        lines = list(all_lines[start : start + LINES_PER_PAGE])
+    line_ids = [line.pk for line in lines]
     responses = list(
-        AcknowledgementLine.objects.filter(order_line__purchase_order=po)
+        AcknowledgementLine.objects.filter(order_line_id__in=line_ids)
         .select_related("acknowledgement", "reason")
         .only("order_line_id", "action", "quantity", "unit_price", "reason_text", "decision", "decision_comment",
               "acknowledgement__status", "reason__label", "reason__code")
         .order_by("-id")
     )
     schedules: dict[int, list[ScheduleLine]] = defaultdict(list)
-    for entry in ScheduleLine.objects.filter(response__order_line__purchase_order=po).only("response_id", "quantity", "date"):
+    for entry in ScheduleLine.objects.filter(response__order_line_id__in=line_ids).only("response_id", "quantity", "date"):
         schedules[entry.response_id].append(entry)
     by_line: dict[int, list[AcknowledgementLine]] = defaultdict(list)
     for response in responses:

@@ -52,17 +52,27 @@ def purchase_order_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _detail_context(request: HttpRequest, number: str) -> dict:
+def _detail_context(request: HttpRequest, number: str, *, line_number: int | None = None) -> dict:
     actor = _actor(request)
     try:
-        po = selectors.purchase_order_detail(actor=actor, number=number)
+        lines_page = int(request.GET.get("lines", 1))
+    except ValueError:
+        lines_page = 1
+    try:
+        po = selectors.purchase_order_detail(actor=actor, number=number, lines_page=lines_page, line_number=line_number)
     except NotFound:
         raise Http404(f"Purchase order {number} not found.") from None
     rows = selectors.line_views(po, actor=actor)
+    first = (max(lines_page, 1) - 1) * selectors.LINES_PER_PAGE
     return {
         "po": po,
         "rows": rows,
-        "drafted": sum(1 for row in rows if row.draft),
+        "lines_page": max(lines_page, 1),
+        "lines_first": first + 1,
+        "lines_last": first + len(rows),
+        "next_lines_page": max(lines_page, 1) + 1 if first + len(rows) < po.line_total else None,
+        "next_lines_count": min(selectors.LINES_PER_PAGE, po.line_total - first - len(rows)),
+        "drafted": po.draft_count,
         "can_acknowledge": actor.can_acknowledge(po.supplier_id),
         "revisions": po.revisions.all(),
         "acknowledgements": [ack for ack in po.acknowledgements.all() if ack.status != "draft"],
@@ -73,11 +83,14 @@ def _detail_context(request: HttpRequest, number: str) -> dict:
 @login_required
 @require_GET
 def purchase_order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    return render(request, DETAIL_TEMPLATE, _detail_context(request, number))
+    context = _detail_context(request, number)
+    if request.htmx and "lines" in request.GET:
+        return render(request, DETAIL_TEMPLATE + "#line-rows", context)  # "show more lines"
+    return render(request, DETAIL_TEMPLATE, context)
 
 
 def _row(request: HttpRequest, number: str, line_number: int):
-    context = _detail_context(request, number)
+    context = _detail_context(request, number, line_number=line_number)
     row = next((row for row in context["rows"] if row.line.line_number == line_number), None)
     if row is None:
         raise Http404(f"Line {line_number} not found.")

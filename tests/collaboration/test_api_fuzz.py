@@ -10,7 +10,21 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
 @pytest.fixture
-def fuzz_credentials(db, nordwerk, nordwerk_sales, django_user_model):
+def in_process_requests():
+    """Calls go straight to the WSGI app, not through Django's test client: like the client,
+    keep Django from closing the test's database connection at the end of each request."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_credentials(db, in_process_requests, nordwerk, nordwerk_sales, django_user_model):
     from collaboration import services
     from collaboration.actors import Actor
     from collaboration.models import Membership

@@ -118,9 +118,10 @@ def test_detail_query_count_is_constant(logged_in, nordwerk, nordwerk_sales, dja
             ScheduleInput(Decimal("300"), date(2026, 12, 20) + timedelta(days=n)))) for n in range(1, 30)])
     services.acknowledgement_draft_save(number="PO-L", revision=1, actor=actor,
                                         response=LineResponse(line=400, action="accept"))
-    # session, user, memberships, order, lines, responses, schedules, revisions, acknowledgements, timeline
+    # session, user, memberships, order, revisions, acknowledgements, line count, draft count,
+    # lines, responses, schedules, timeline
     for number in ("PO-S", "PO-L"):
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(12):
             assert logged_in.get(detail_url(number)).status_code == 200
 
 
@@ -193,3 +194,16 @@ def test_changed_order_can_be_accepted_again(logged_in, nordwerk):
     # Only the added line 20 needed an answer; line 10 was unchanged and stays confirmed.
     assert [l["line"] for l in OutboxMessage.objects.get(sequence=2).payload["lines"]] == [20]
     assert list(OutboxMessage.objects.order_by("sequence").values_list("sequence", flat=True)) == [1, 2]
+
+
+def test_large_order_shows_lines_a_hundred_at_a_time(logged_in, nordwerk):
+    create_purchase_order("PO-BIG", supplier=nordwerk, line_count=230)
+    first = logged_in.get(detail_url("PO-BIG")).content.decode()
+    assert first.count('<tr id="line-') == 100 and 'id="line-1000"' in first and 'id="line-1010"' not in first
+    assert "Show the next 100 lines" in first and "lines 1–100 of 230 shown" in first
+    more = logged_in.get(detail_url("PO-BIG"), {"lines": 3}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in more and more.count('<tr id="line-') == 30 and 'id="line-2300"' in more
+    assert "Show the next" not in more
+    # A line beyond the first page can still be answered in place.
+    row = logged_in.get(reverse("collaboration:line-respond", args=["PO-BIG", 2300]), HTTP_HX_REQUEST="true")
+    assert row.status_code == 200 and "Line 2300" in row.content.decode()

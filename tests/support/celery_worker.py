@@ -68,13 +68,18 @@ def celery_worker(*, tmp_path: Path, env: dict[str, str] | None = None, concurre
             time.sleep(0.2)
         yield worker
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_group(process)
+
+
+def stop_process_group(process: subprocess.Popen, *, grace: float = 30) -> None:
+    """SIGTERM a process started with start_new_session=True and its children; SIGKILL after `grace` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def wait_until(predicate, *, timeout: float = 60, interval: float = 0.2) -> bool:
