@@ -299,6 +299,7 @@ class ExceptionCase(models.Model):
     class Kind(models.TextChoices):
         PROPOSAL_OUTSIDE_TOLERANCE = "proposal_outside_tolerance", "Proposal outside tolerance"
         LINE_REJECTED = "line_rejected", "Line rejected by the supplier"
+        DELIVERY_FAILED = "delivery_failed", "Delivery to the ERP failed"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -308,7 +309,7 @@ class ExceptionCase(models.Model):
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="exception_cases")
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="exception_cases")
     purchase_order = models.ForeignKey(PurchaseOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="exception_cases")
     response = models.OneToOneField(
         AcknowledgementLine, null=True, blank=True, on_delete=models.CASCADE, related_name="exception_case"

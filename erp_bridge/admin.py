@@ -2,9 +2,8 @@
 from django.contrib import admin, messages
 
 from collaboration.admin import ReadOnlyInline
-from erp_bridge import relay
 from erp_bridge.models import DeliveryAttempt, ErpApiToken, OutboxMessage
-from erp_bridge.tasks import deliver_message
+from erp_bridge.tasks import replay
 
 
 class DeliveryAttemptInline(ReadOnlyInline):
@@ -27,13 +26,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="Retry now")
+    @admin.action(description="Retry / replay now (pending and dead letters)")
     def retry_now(self, request, queryset):
-        ids = list(queryset.exclude(status=OutboxMessage.Status.DELIVERED).values_list("id", flat=True))
-        count = relay.retry_now(OutboxMessage.objects.filter(id__in=ids))
-        for message_id in ids:
-            deliver_message.delay(str(message_id))
-        self.message_user(request, f"{count} message(s) queued for delivery now.", messages.SUCCESS)
+        ids = replay(queryset)
+        self.message_user(request, f"{len(ids)} message(s) queued for delivery now.", messages.SUCCESS)
 
 
 @admin.register(ErpApiToken)

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from collaboration import services
 from erp_bridge.connectors import DeliveryResult, connector_for
 from erp_bridge.models import DeliveryAttempt, OutboxMessage
 
@@ -105,8 +106,14 @@ def _record(message: OutboxMessage, result: DeliveryResult, *, started_at, laten
         updates = {"status": status, "lease_until": None, "last_error": result.error}
         if status == OutboxMessage.Status.DELIVERED:
             updates["delivered_at"] = now
+            services.delivery_failure_close_cases(message_id=str(message.id))
         if retry_in is not None:
             updates["next_attempt_at"] = now + timedelta(seconds=retry_in)
+        if status == OutboxMessage.Status.DEAD:
+            services.delivery_failure_open_case(
+                message_id=str(message.id), event_type=message.type, destination=message.destination,
+                aggregate=message.aggregate, attempts=message.attempt_count, error=result.error,
+            )
         OutboxMessage.objects.filter(id=message.id).update(**updates)
     if status == OutboxMessage.Status.DEAD:
         logger.warning("outbox message %s dead after %s attempts: %s", message.id, message.attempt_count, result.error)
@@ -127,8 +134,12 @@ def _record(message: OutboxMessage, result: DeliveryResult, *, started_at, laten
     return RelayOutcome(status="delivered", next_message_id=following)
 
 
-def retry_now(messages: QuerySet[OutboxMessage]) -> int:
-    """Make pending or dead messages due at once (buyer action); returns how many were reset."""
-    return messages.exclude(status=OutboxMessage.Status.DELIVERED).update(
-        status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now(), lease_until=None, attempt_count=0
-    )
+def retry_now(messages: QuerySet[OutboxMessage]) -> list[uuid.UUID]:
+    """Make pending or dead messages due at once (buyer replay); returns the ids reset. Earlier
+    attempts stay on record; the attempt budget starts again."""
+    with transaction.atomic():
+        ids = list(messages.exclude(status=OutboxMessage.Status.DELIVERED).select_for_update().values_list("id", flat=True))
+        OutboxMessage.objects.filter(id__in=ids).update(
+            status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now(), lease_until=None, attempt_count=0
+        )
+    return ids

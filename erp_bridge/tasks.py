@@ -23,3 +23,11 @@ def sweep_outbox() -> int:
     for message_id in ids:
         deliver_message.delay(str(message_id))
     return len(ids)
+
+
+def replay(messages) -> list:
+    """Reset undelivered messages (e.g. dead letters) and hand them to workers now."""
+    ids = relay.retry_now(messages)
+    for message_id in ids:
+        deliver_message.delay(str(message_id))
+    return ids

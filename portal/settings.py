@@ -189,6 +189,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Bearer token a Prometheus scraper must send to /metrics; empty leaves /metrics open.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # --- Collaboration rules ---
 ACKNOWLEDGEMENT_LEAD_DAYS = env.int("ACKNOWLEDGEMENT_LEAD_DAYS", default=3)
 # Where the portal is reached, for links in e-mails.

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from collaboration import api as collaboration_api
 from erp_bridge import api as erp_api
-from portal import health
+from portal import health, metrics
 
 api_v1 = [
     path("purchase-orders/", collaboration_api.PurchaseOrderListApi.as_view(), name="purchase-order-list"),
@@ -29,5 +29,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include("collaboration.urls")),
 ]

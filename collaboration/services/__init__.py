@@ -14,6 +14,7 @@ from collaboration.services.acknowledgements import (
 )
 from collaboration.services.api_tokens import api_token_authenticate, api_token_create, api_token_revoke
 from collaboration.services.decisions import exception_case_decide
+from collaboration.services.deliveries import delivery_failure_close_cases, delivery_failure_open_case
 from collaboration.services.purchase_orders import UpsertResult, purchase_order_upsert, purchase_orders_upsert
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "api_token_authenticate",
     "api_token_create",
     "api_token_revoke",
+    "delivery_failure_close_cases",
+    "delivery_failure_open_case",
     "draft_responses",
     "exception_case_decide",
     "purchase_order_upsert",

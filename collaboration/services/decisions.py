@@ -161,6 +161,8 @@ def exception_case_decide(*, case_id: int, approve: bool, comment: str, actor: A
             raise NotFound(f"Exception case {case_id} not found.")
         if case.status != ExceptionCase.Status.OPEN:
             raise AlreadyDecided(f"Case #{case.pk} is already {case.get_status_display().lower()}.")
+        if case.response_id is None:
+            raise InvalidDocument("This case has no proposal to decide; replay the failed delivery from the outbox instead.")
         po = PurchaseOrder.objects.select_for_update().select_related("supplier").get(pk=case.purchase_order_id)
         response = AcknowledgementLine.objects.select_related("order_line", "acknowledgement", "reason").get(pk=case.response_id)
         now = timezone.now()

@@ -121,7 +121,7 @@ def test_dead_letter_blocks_its_purchase_order_until_retried(db, http_erp):
     first, second = publish("PO-1"), publish("PO-1")
     relay.deliver(first.id)
     assert relay.deliver(second.id).status == "skipped"
-    assert relay.retry_now(OutboxMessage.objects.filter(id=first.id)) == 1
+    assert relay.retry_now(OutboxMessage.objects.filter(id=first.id)) == [first.id]
     assert relay.deliver(first.id).status == "delivered"
     assert relay.deliver(second.id).status == "delivered"
     assert [http_erp.applied[k]["sequence"] for k in http_erp.order] == [1, 2]
@@ -158,3 +158,45 @@ def test_signature_verification_rules():
             signing.verify(bad_header, body, secret="s", now=now)
     with pytest.raises(signing.SignatureError):
         signing.verify(header, b'{"a":2}', secret="s", now=1_000_000)
+
+
+def test_dead_letter_opens_a_buyer_case_which_closes_when_replay_delivers(db, http_erp, nordwerk):
+    from collaboration.models import ExceptionCase
+    from tests.factories import create_purchase_order
+
+    create_purchase_order("PO-1", supplier=nordwerk)
+    http_erp.fail_next(Scripted(422, body="unknown item BRK-2201"))
+    message = publish("PO-1")
+    relay.deliver(message.id)
+    case = ExceptionCase.objects.get(kind="delivery_failed")
+    assert case.status == "open" and case.supplier == nordwerk and case.purchase_order.number == "PO-1"
+    assert case.details["message"] == str(message.id) and "unknown item" in case.details["error"]
+    relay.retry_now(OutboxMessage.objects.filter(id=message.id))
+    assert relay.deliver(message.id).status == "delivered"
+    case.refresh_from_db()
+    assert case.status == "closed"
+    assert len(http_erp.applied) == 1
+    assert list(message.attempts.values_list("outcome", flat=True)) == ["failed", "delivered"]
+
+
+def test_outbox_replay_command(db, http_erp, capsys):
+    from django.core.management import CommandError, call_command
+
+    from portal.celery import app
+
+    http_erp.fail_next(Scripted(400), Scripted(400))
+    first, second = publish("PO-1"), publish("PO-2")
+    relay.deliver(first.id)
+    relay.deliver(second.id)
+    assert OutboxMessage.objects.filter(status="dead").count() == 2
+    with pytest.raises(CommandError, match="Say which"):
+        call_command("outbox", "replay")
+    app.conf.task_always_eager = True
+    try:
+        call_command("outbox", "replay", "--aggregate", "PO-2")
+    finally:
+        app.conf.task_always_eager = False
+    assert "replayed 1 dead letter(s)" in capsys.readouterr().out
+    assert list(OutboxMessage.objects.order_by("aggregate").values_list("status", flat=True)) == ["dead", "delivered"]
+    call_command("outbox", "status")
+    assert "dead" in capsys.readouterr().out

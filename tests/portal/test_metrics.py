@@ -1,0 +1,42 @@
+"""/metrics: outbox depth, lag, delivery rate, dead letters and open cases in Prometheus text format."""
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from erp_bridge import outbox, relay
+from erp_bridge.models import OutboxMessage
+
+
+def publish(aggregate: str) -> OutboxMessage:
+    with transaction.atomic():
+        return outbox.publish(type="acknowledgement.decided", aggregate=aggregate, payload={})
+
+
+def sample(text: str, name: str) -> float:
+    line = next(line for line in text.splitlines() if line.startswith(name))
+    return float(line.rsplit(" ", 1)[1])
+
+
+def test_metrics_report_depth_lag_rate_and_dead_letters(client, db):
+    delivered, waiting, dead = publish("PO-1"), publish("PO-2"), publish("PO-3")
+    relay.deliver(delivered.id)  # file connector: delivered
+    OutboxMessage.objects.filter(id=waiting.id).update(occurred_at=timezone.now() - timedelta(seconds=90))
+    OutboxMessage.objects.filter(id=dead.id).update(status="dead")
+    response = client.get("/metrics")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain; version=0.0.4")
+    text = response.content.decode()
+    assert "# TYPE portal_outbox_pending gauge" in text
+    assert sample(text, 'portal_outbox_pending{destination="erp"}') == 1
+    assert sample(text, 'portal_outbox_dead_letters{destination="erp"}') == 1
+    assert sample(text, 'portal_outbox_delivered_total{destination="erp"}') == 1
+    assert sample(text, 'portal_outbox_deliveries_last_minute{destination="erp"}') == 1
+    assert 89 <= sample(text, 'portal_outbox_lag_seconds{destination="erp"}') < 200
+    assert sample(text, 'portal_exception_cases_open{kind="delivery_failed"}') == 0
+
+
+def test_metrics_token_is_required_when_set(client, db, settings):
+    settings.METRICS_TOKEN = "scrape-secret"
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret").status_code == 200
