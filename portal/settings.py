@@ -149,6 +149,8 @@ REST_FRAMEWORK = {
 # Per supplier token (or logged-in user); beyond it, 429 with Retry-After. Shared between
 # processes through the cache: set CACHE_URL (e.g. redis://host:6379/1) when running several.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# How long an Idempotency-Key is remembered.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Supplier collaboration portal API",
@@ -179,6 +181,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
+    "idempotency-key-purge": {"task": "portal.tasks.purge_idempotency_records", "schedule": 3600.0},
     "acknowledgement-reminders": {
         "task": "collaboration.tasks.send_acknowledgement_reminders",
         "schedule": env.float("REMINDER_SWEEP_SECONDS", default=3600.0),

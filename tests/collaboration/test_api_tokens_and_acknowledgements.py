@@ -193,3 +193,12 @@ def test_another_suppliers_admin_cannot_revoke(client, nordwerk, nordwerk_admin,
     assert client.post(reverse("collaboration:api-token-revoke", args=[token.pk])).status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_old_idempotency_keys_are_forgotten(api):
+    from portal.tasks import purge_idempotency_records
+
+    post_ack(api, body(), key="old-key")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    assert purge_idempotency_records() == 1
+    assert not IdempotencyRecord.objects.exists()
