@@ -9,12 +9,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collaboration import services
+from collaboration.api import IDEMPOTENCY_KEY
 from collaboration.actors import Actor
 from collaboration.documents import PurchaseOrderDocument, parse_purchase_order
 from collaboration.models import Channel
 from erp_bridge.models import ErpApiToken
 from erp_bridge.tokens import TOKEN_KIND, erp_token_authenticate
 from portal.api_tokens import bearer
+from portal.idempotency import idempotent
 
 
 class ErpTokenAuthentication(authentication.BaseAuthentication):
@@ -71,7 +73,9 @@ class ErpPurchaseOrderApi(APIView):
             422: OpenApiResponse(description="Unknown supplier, or a revision that moves the order to another supplier."),
         },
         operation_id="erp_purchase_order_upsert",
+        parameters=[IDEMPOTENCY_KEY],
     )
+    @idempotent
     def put(self, request: Request, number: str) -> Response:
         document = parse_purchase_order(request.data, number=number)
         result = services.purchase_order_upsert(document=document, actor=erp_actor(request))

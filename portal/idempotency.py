@@ -1,4 +1,4 @@
-"""`Idempotency-Key` on API POSTs (Stripe's semantics): the same key with the same request gets the
+"""`Idempotency-Key` on API writes (Stripe's semantics): the same key with the same request gets the
 stored response again; the same key with another request is refused (422); a key whose first
 request is still running is refused (409). Server errors are not stored, so a retry runs again."""
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _principal(request) -> str:
 
 
 def idempotent(handler):
-    """Decorate an APIView `post` method."""
+    """Decorate an APIView `post` (or `put`) method."""
 
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):

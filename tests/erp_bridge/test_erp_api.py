@@ -122,3 +122,17 @@ def test_token_is_stored_hashed_and_records_last_use(erp_client, nordwerk):
     put(erp_client, "PO-7001", po_document())
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_idempotency_key_on_erp_push_replays_the_first_answer(erp_client, nordwerk):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "erp-msg-4711"}
+    first = erp_client.put("/api/v1/erp/purchase-orders/PO-7001", data=json.dumps(po_document()),
+                           content_type="application/json", **headers)
+    again = erp_client.put("/api/v1/erp/purchase-orders/PO-7001", data=json.dumps(po_document()),
+                           content_type="application/json", **headers)
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    other = erp_client.put("/api/v1/erp/purchase-orders/PO-7001", data=json.dumps(po_document(revision=2)),
+                           content_type="application/json", **headers)
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert PurchaseOrder.objects.get().revision == 1
