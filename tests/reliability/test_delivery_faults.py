@@ -104,3 +104,63 @@ def test_concurrent_updates_keep_per_order_sequence(transactional_db, postgres, 
     assert_all_applied_once_in_order(erp_receiver, 800)
     sequences = OutboxMessage.objects.filter(aggregate="PO-0").order_by("sequence").values_list("sequence", flat=True)
     assert list(sequences) == list(range(1, 41))
+
+
+@pytest.fixture
+def private_redis(redis_broker, tmp_path):
+    """A Redis of this test's own for the worker (restarting the shared one would hurt others).
+    The test process keeps sending its on_commit nudges to the shared broker, where nobody
+    listens: every nudge is lost, so delivery rests on the outbox rows and the beat sweeper."""
+    import shutil
+    import socket
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("needs redis-server on PATH")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                    "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import redis
+
+        assert wait_until(lambda: _pings(redis.Redis.from_url(url, socket_connect_timeout=0.5)), timeout=10)
+        return process
+
+    server = {"process": start()}
+
+    def restart(down_seconds: float = 1.0) -> None:
+        server["process"].kill()
+        server["process"].wait()
+        time.sleep(down_seconds)
+        server["process"] = start()
+
+    yield url, restart
+    server["process"].kill()
+    server["process"].wait()
+
+
+def _pings(client) -> bool:
+    import redis
+
+    try:
+        return client.ping()
+    except redis.RedisError:
+        return False
+
+
+def test_broker_restarts_lose_nothing(transactional_db, postgres, private_redis, erp_receiver, tmp_path):
+    url, restart = private_redis
+    env = worker_env(erp_receiver, CELERY_BROKER_URL=url)
+    with celery_worker(tmp_path=tmp_path, env=env, concurrency=2, beat=True) as worker:
+        published = 0
+        for round_ in range(3):
+            for _ in range(30):
+                publish(f"PO-{published % 10}", published)
+                published += 1
+            restart()
+        assert wait_until(lambda: len(erp_receiver.applied) == published, timeout=180), worker.log()[-3000:]
+    assert_all_applied_once_in_order(erp_receiver, published)
