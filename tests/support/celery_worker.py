@@ -72,9 +72,10 @@ def celery_worker(*, tmp_path: Path, env: dict[str, str] | None = None, concurre
 
 
 def stop_process_group(process: subprocess.Popen, *, grace: float = 30) -> None:
-    """SIGTERM a process started with start_new_session=True and its children; SIGKILL after `grace` seconds."""
+    """SIGTERM the main process (a warm shutdown lets running tasks finish), then SIGKILL its whole
+    group (it was started with start_new_session=True) if it is not gone after `grace` seconds."""
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
