@@ -88,9 +88,6 @@ class PurchaseOrderDocument(BaseModel):
             ],
         }
 
-    def as_json(self) -> dict[str, Any]:
-        return self.canonical
-
     @cached_property
     def content_hash(self) -> str:
         text = json.dumps(self.canonical, sort_keys=True, separators=(",", ":"))

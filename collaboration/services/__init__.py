@@ -10,7 +10,6 @@ from collaboration.services.acknowledgements import (
     acknowledgement_draft_save,
     acknowledgement_draft_submit,
     acknowledgement_submit,
-    draft_responses,
 )
 from collaboration.services.api_tokens import api_token_authenticate, api_token_create, api_token_revoke
 from collaboration.services.decisions import exception_case_decide
@@ -31,7 +30,6 @@ __all__ = [
     "api_token_revoke",
     "delivery_failure_close_cases",
     "delivery_failure_open_case",
-    "draft_responses",
     "exception_case_decide",
     "purchase_order_upsert",
     "purchase_orders_upsert",

@@ -356,13 +356,3 @@ def acknowledgement_accept_remaining(*, number: str, actor: Actor, revision: int
     if revision is None:
         revision = selectors.purchase_order_get(actor=actor, number=number).revision
     return acknowledgement_draft_submit(number=number, revision=revision, actor=actor, accept_remaining=True)
-
-
-def draft_responses(po: PurchaseOrder) -> dict[int, AcknowledgementLine]:
-    """The draft's responses of a PO by line number (for pages)."""
-    return {
-        response.order_line.line_number: response
-        for response in AcknowledgementLine.objects.filter(
-            acknowledgement__purchase_order=po, acknowledgement__status=Acknowledgement.Status.DRAFT
-        ).select_related("order_line", "reason").prefetch_related("schedule")
-    }

@@ -189,10 +189,11 @@ def exception_case_decide(*, case_id: int, approve: bool, comment: str, actor: A
         return case
 
 
-def supersede_changed_lines(*, po: PurchaseOrder, changed_line_ids: list[int]) -> None:
-    """A change order reopens its changed lines: their pending proposals and cases lapse, their drafts go."""
+def supersede_changed_lines(*, po: PurchaseOrder, changed_line_ids: list[int]) -> list[Acknowledgement]:
+    """A change order reopens its changed lines: their pending proposals and cases lapse, their drafts go.
+    Returns the acknowledgements that lost pending lines, for the caller's status refresh."""
     if not changed_line_ids:
-        return
+        return []
     PurchaseOrderLine.objects.filter(pk__in=changed_line_ids).update(
         response_status=LineStatus.OPEN, confirmed_quantity=None, confirmed_price=None, confirmed_date=None,
         confirmed_revision=None,
@@ -207,4 +208,4 @@ def supersede_changed_lines(*, po: PurchaseOrder, changed_line_ids: list[int]) -
         order_line_id__in=changed_line_ids, acknowledgement__status=Acknowledgement.Status.DRAFT
     ).delete()
     Acknowledgement.objects.filter(purchase_order=po, status=Acknowledgement.Status.DRAFT).update(revision=po.revision)
-    refresh_statuses(po=po, acknowledgements=affected)
+    return affected

@@ -155,7 +155,7 @@ def _purchase_orders_create(
     )
     lines, revisions, audits = [], [], []
     for po, (document, supplier) in zip(orders, new):
-        canonical = document.as_json()
+        canonical = document.canonical
         lines.extend(
             PurchaseOrderLine(
                 purchase_order=po, line_number=line.line, changed_in_revision=document.revision, **_line_values(line)
@@ -228,18 +228,17 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
         po.acknowledgement_due = acknowledgement_due_date()
         po.reminder_sent_at = None
     po.save()
-    supersede_changed_lines(po=po, changed_line_ids=changed_line_ids)
-    refresh_statuses(po=po, acknowledgements=[])
+    refresh_statuses(po=po, acknowledgements=supersede_changed_lines(po=po, changed_line_ids=changed_line_ids))
     changed_lines = [change["line"] for change in changes if change["line"] is not None]
     if changed_lines:
         notify_after_commit("changed", [po.pk], lines=changed_lines)
     PurchaseOrderRevision.objects.create(
         purchase_order=po,
         revision=document.revision,
-        document=document.as_json(),
+        document=document.canonical,
         content_hash=document.content_hash,
         changes=changes,
     )
     audit_record(
-        actor=actor, action="purchase_order.revised", obj=po, supplier=po.supplier, before=before, after=document.as_json()
+        actor=actor, action="purchase_order.revised", obj=po, supplier=po.supplier, before=before, after=document.canonical
     )
