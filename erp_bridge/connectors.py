@@ -81,7 +81,7 @@ class HttpConnector:
             delivered=delivered,
             permanent=permanent,
             status_code=response.status_code,
-            error="" if delivered else response.text[:ERROR_EXCERPT_CHARS],
+            error="" if delivered else (response.text[:ERROR_EXCERPT_CHARS] or f"HTTP {response.status_code}"),
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
 

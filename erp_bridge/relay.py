@@ -11,11 +11,11 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from collaboration import services
@@ -27,9 +27,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RelayOutcome:
-    status: str  # "delivered", "retry", "dead", "skipped"
+    status: str  # of the last message tried: "delivered", "retry", "dead"; or "skipped" if none was due
     retry_in: float | None = None
-    next_message_id: uuid.UUID | None = None
+    message_id: uuid.UUID | None = None  # the last message tried
+    next_message_id: uuid.UUID | None = None  # the next pending message of the aggregate, after a delivery
+    delivered: int = 0
 
 
 def _claimable() -> QuerySet[OutboxMessage]:
@@ -60,78 +62,160 @@ def backoff_seconds(attempt: int, *, retry_after: float | None = None) -> float:
     return delay
 
 
-def _claim(message_id: uuid.UUID | str) -> OutboxMessage | None:
+def _claim(message_id: uuid.UUID | str, *, run: int) -> list[OutboxMessage]:
+    """Lease the message, if it is due and the head of its aggregate, and up to `run - 1` due messages
+    that directly follow it, in one transaction."""
     with transaction.atomic():
-        message = (
-            _claimable().select_for_update(skip_locked=True, of=("self",)).filter(id=message_id).first()
-        )
-        if message is None:
-            return None
-        message.lease_until = timezone.now() + timedelta(seconds=settings.ERP_CLAIM_LEASE_SECONDS)
-        message.attempt_count += 1
-        message.save(update_fields=["lease_until", "attempt_count"])
-        return message
-
-
-def deliver(message_id: uuid.UUID | str) -> RelayOutcome:
-    message = _claim(message_id)
-    if message is None:
-        return RelayOutcome(status="skipped")
-    started_at = timezone.now()
-    clock = time.monotonic()
-    result = connector_for(message.destination).send(message.envelope())
-    latency_ms = int((time.monotonic() - clock) * 1000)
-    return _record(message, result, started_at=started_at, latency_ms=latency_ms)
-
-
-def _record(message: OutboxMessage, result: DeliveryResult, *, started_at, latency_ms: int) -> RelayOutcome:
-    now = timezone.now()
-    exhausted = message.attempt_count >= settings.ERP_MAX_ATTEMPTS
-    if result.delivered:
-        outcome, status = DeliveryAttempt.Outcome.DELIVERED, OutboxMessage.Status.DELIVERED
-    elif result.permanent or exhausted:
-        outcome, status = DeliveryAttempt.Outcome.FAILED, OutboxMessage.Status.DEAD
-    else:
-        outcome, status = DeliveryAttempt.Outcome.RETRY, OutboxMessage.Status.PENDING
-    retry_in = backoff_seconds(message.attempt_count, retry_after=result.retry_after) if status == "pending" else None
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            message=message,
-            attempted_at=started_at,
-            outcome=outcome,
-            status_code=result.status_code,
-            latency_ms=latency_ms,
-            error=result.error,
-        )
-        updates = {"status": status, "lease_until": None, "last_error": result.error}
-        if status == OutboxMessage.Status.DELIVERED:
-            updates["delivered_at"] = now
-            services.delivery_failure_close_cases(message_id=str(message.id))
-        if retry_in is not None:
-            updates["next_attempt_at"] = now + timedelta(seconds=retry_in)
-        if status == OutboxMessage.Status.DEAD:
-            services.delivery_failure_open_case(
-                message_id=str(message.id), event_type=message.type, destination=message.destination,
-                aggregate=message.aggregate, attempts=message.attempt_count, error=result.error,
+        _relaxed_commit()
+        head = _claimable().select_for_update(skip_locked=True, of=("self",)).filter(id=message_id).first()
+        if head is None:
+            return []
+        claimed = [head]
+        if run > 1:
+            now = timezone.now()
+            following = (
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(
+                    destination=head.destination,
+                    aggregate=head.aggregate,
+                    status=OutboxMessage.Status.PENDING,
+                    sequence__gt=head.sequence,
+                    sequence__lt=head.sequence + run,
+                    next_attempt_at__lte=now,
+                )
+                .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+                .order_by("sequence")
             )
-        OutboxMessage.objects.filter(id=message.id).update(**updates)
-    if status == OutboxMessage.Status.DEAD:
-        logger.warning("outbox message %s dead after %s attempts: %s", message.id, message.attempt_count, result.error)
-        return RelayOutcome(status="dead")
-    if retry_in is not None:
-        return RelayOutcome(status="retry", retry_in=retry_in)
+            for message in following:
+                if message.sequence != claimed[-1].sequence + 1:
+                    break  # a gap: that one is leased elsewhere or not due; stop before it
+                claimed.append(message)
+        lease_until = timezone.now() + timedelta(seconds=settings.ERP_CLAIM_LEASE_SECONDS)
+        OutboxMessage.objects.filter(id__in=[m.id for m in claimed]).update(
+            lease_until=lease_until, attempt_count=F("attempt_count") + 1
+        )
+        for message in claimed:
+            message.attempt_count += 1
+        return claimed
+
+
+@dataclass(frozen=True)
+class _Sent:
+    message: OutboxMessage
+    result: DeliveryResult
+    started_at: datetime
+    finished_at: datetime
+    latency_ms: int
+
+
+def deliver(message_id: uuid.UUID | str, *, run: int = 1) -> RelayOutcome:
+    """Claim the message and up to `run - 1` messages that follow it, send them in order until one
+    fails, and record every outcome in one transaction."""
+    claimed = _claim(message_id, run=run)
+    if not claimed:
+        return RelayOutcome(status="skipped")
+    connector = connector_for(claimed[0].destination)
+    # Stop sending well before the lease ends, so no other worker can take a message we still send.
+    stop_after = time.monotonic() + settings.ERP_CLAIM_LEASE_SECONDS / 2
+    sent: list[_Sent] = []
+    for message in claimed:
+        if sent and time.monotonic() > stop_after:
+            break
+        started_at, clock = timezone.now(), time.monotonic()
+        result = connector.send(message.envelope())
+        sent.append(_Sent(message, result, started_at, timezone.now(), int((time.monotonic() - clock) * 1000)))
+        if not result.delivered:
+            break
+    return _record(claimed, sent)
+
+
+def _record(claimed: list[OutboxMessage], sent: list[_Sent]) -> RelayOutcome:
+    now = timezone.now()
+    delivered = [s for s in sent if s.result.delivered]
+    failed = None if sent[-1].result.delivered else sent[-1]
+    unsent = [m.id for m in claimed[len(sent):]]
+    status, retry_in = OutboxMessage.Status.DELIVERED, None
+    if failed is not None:
+        message, result = failed.message, failed.result
+        if result.permanent or message.attempt_count >= settings.ERP_MAX_ATTEMPTS:
+            status = OutboxMessage.Status.DEAD
+        else:
+            status = OutboxMessage.Status.PENDING
+            retry_in = backoff_seconds(message.attempt_count, retry_after=result.retry_after)
+    outcomes = {
+        OutboxMessage.Status.DELIVERED: DeliveryAttempt.Outcome.DELIVERED,
+        OutboxMessage.Status.PENDING: DeliveryAttempt.Outcome.RETRY,
+        OutboxMessage.Status.DEAD: DeliveryAttempt.Outcome.FAILED,
+    }
+    with transaction.atomic():
+        _relaxed_commit()
+        DeliveryAttempt.objects.bulk_create([
+            DeliveryAttempt(
+                message=s.message,
+                attempted_at=s.started_at,
+                outcome=outcomes[OutboxMessage.Status.DELIVERED if s.result.delivered else status],
+                status_code=s.result.status_code,
+                latency_ms=s.latency_ms,
+                error=s.result.error,
+            )
+            for s in sent
+        ])
+        if delivered:
+            # Only a message that failed before (it keeps its last error) can have an open case.
+            failed_before = [str(s.message.id) for s in delivered if s.message.last_error]
+            for s in delivered:
+                s.message.status, s.message.delivered_at = OutboxMessage.Status.DELIVERED, s.finished_at
+                s.message.lease_until, s.message.last_error = None, ""
+            OutboxMessage.objects.bulk_update(
+                [s.message for s in delivered], ["status", "delivered_at", "lease_until", "last_error"]
+            )
+            if failed_before:
+                services.delivery_failure_close_cases(message_ids=failed_before)
+        if failed is not None:
+            updates = {"status": status, "lease_until": None, "last_error": failed.result.error}
+            if retry_in is not None:
+                updates["next_attempt_at"] = now + timedelta(seconds=retry_in)
+            else:
+                services.delivery_failure_open_case(
+                    message_id=str(failed.message.id), event_type=failed.message.type,
+                    destination=failed.message.destination, aggregate=failed.message.aggregate,
+                    attempts=failed.message.attempt_count, error=failed.result.error,
+                )
+            OutboxMessage.objects.filter(id=failed.message.id).update(**updates)
+        if unsent:
+            # Claimed but not tried (an earlier one failed): back to the queue, the attempt not counted.
+            OutboxMessage.objects.filter(id__in=unsent).update(lease_until=None, attempt_count=F("attempt_count") - 1)
+    if failed is not None:
+        message = failed.message
+        if status == OutboxMessage.Status.DEAD:
+            logger.warning("outbox message %s dead after %s attempts: %s", message.id, message.attempt_count,
+                           failed.result.error)
+        return RelayOutcome(status=status if status == "dead" else "retry", retry_in=retry_in,
+                            message_id=message.id, delivered=len(delivered))
+    last = delivered[-1].message
     following = (
         OutboxMessage.objects.filter(
-            destination=message.destination,
-            aggregate=message.aggregate,
-            sequence__gt=message.sequence,
+            destination=last.destination,
+            aggregate=last.aggregate,
+            sequence__gt=last.sequence,
             status=OutboxMessage.Status.PENDING,
         )
         .order_by("sequence")
         .values_list("id", flat=True)
         .first()
     )
-    return RelayOutcome(status="delivered", next_message_id=following)
+    return RelayOutcome(status="delivered", message_id=last.id, next_message_id=following, delivered=len(delivered))
+
+
+def _relaxed_commit() -> None:
+    """The relay's own bookkeeping may commit without waiting for the WAL flush (PostgreSQL). A
+    database crash can then forget the last moments of claims and outcomes: a lease is taken again
+    or a delivered message is sent once more, which the receiver dedupes by its idempotency key.
+    Business rows and outbox rows are never written this way."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def retry_now(messages: QuerySet[OutboxMessage]) -> list[uuid.UUID]:

@@ -16,3 +16,9 @@ def purge_idempotency_records() -> int:
     cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(ignore_result=True, acks_late=False)
+def noop() -> None:
+    """Does nothing: its rate through the broker is the yardstick for the relay's throughput
+    (bench/relay_throughput.py compares the two in the same run)."""

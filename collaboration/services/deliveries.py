@@ -29,8 +29,8 @@ def delivery_failure_open_case(
     )
 
 
-def delivery_failure_close_cases(*, message_id: str) -> int:
-    """A replayed message got through: its open case is closed."""
+def delivery_failure_close_cases(*, message_ids: list[str]) -> int:
+    """Replayed messages got through: their open cases are closed."""
     return ExceptionCase.objects.filter(
-        kind=ExceptionCase.Kind.DELIVERY_FAILED, status=ExceptionCase.Status.OPEN, details__message=message_id
+        kind=ExceptionCase.Kind.DELIVERY_FAILED, status=ExceptionCase.Status.OPEN, details__message__in=message_ids
     ).update(status=ExceptionCase.Status.CLOSED, decided_at=timezone.now(), decision_comment="Delivered after replay.")

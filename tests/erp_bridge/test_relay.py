@@ -200,3 +200,36 @@ def test_outbox_replay_command(db, http_erp, capsys):
     assert list(OutboxMessage.objects.order_by("aggregate").values_list("status", flat=True)) == ["dead", "delivered"]
     call_command("outbox", "status")
     assert "dead" in capsys.readouterr().out
+
+
+def test_a_run_delivers_consecutive_messages_in_order_and_stops_at_the_first_failure(db, http_erp):
+    messages = [publish("PO-1", n=n) for n in range(5)]
+    # The receiver is told to answer 200, 200 (without applying), then 503.
+    http_erp.fail_next(Scripted(200), Scripted(200), Scripted(503, body="busy"))
+    outcome = relay.deliver(messages[0].id, run=5)
+    assert outcome.status == "retry" and outcome.delivered == 2 and outcome.message_id == messages[2].id
+    statuses = {m.id: m for m in OutboxMessage.objects.all()}
+    assert [statuses[m.id].status for m in messages] == ["delivered", "delivered", "pending", "pending", "pending"]
+    # The two messages behind the failure were claimed but never tried: no attempt counted, no lease kept.
+    assert [statuses[m.id].attempt_count for m in messages] == [1, 1, 1, 0, 0]
+    assert all(statuses[m.id].lease_until is None for m in messages)
+    assert [a.outcome for a in DeliveryAttempt.objects.order_by("attempted_at", "id")] == ["delivered", "delivered", "retry"]
+    OutboxMessage.objects.filter(id=messages[2].id).update(next_attempt_at=timezone.now())
+    outcome = relay.deliver(messages[2].id, run=5)
+    assert outcome.status == "delivered" and outcome.delivered == 3 and outcome.next_message_id is None
+    assert [http_erp.applied[k]["sequence"] for k in http_erp.order] == [3, 4, 5]
+
+
+def test_a_run_stops_before_a_message_another_worker_holds_or_that_is_not_due(db, http_erp):
+    messages = [publish("PO-1", n=n) for n in range(4)]
+    OutboxMessage.objects.filter(id=messages[2].id).update(lease_until=timezone.now() + timedelta(seconds=60))
+    outcome = relay.deliver(messages[0].id, run=10)
+    assert outcome.delivered == 2 and outcome.next_message_id == messages[2].id
+    assert OutboxMessage.objects.get(id=messages[3].id).status == "pending"
+    assert http_erp.order_violations == 0
+
+
+def test_a_run_is_never_started_from_a_message_that_is_not_the_head(db, http_erp):
+    first, second = publish("PO-1"), publish("PO-1")
+    assert relay.deliver(second.id, run=10).status == "skipped"
+    assert relay.deliver(first.id, run=10).delivered == 2

@@ -83,6 +83,9 @@ class ErpReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as an ERP's web server does
+            disable_nagle_algorithm = True  # answer at once, not after a delayed ACK
+
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status, headers, text = receiver._receive(self.headers, body)
