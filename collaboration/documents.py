@@ -1,7 +1,8 @@
-"""The canonical purchase order document (ERP -> portal): parsing, validation and normal form.
+"""The canonical documents from the ERP (purchase orders, receipts, invoice statuses): parsing,
+validation and normal form.
 
-The ERP API and the file import both parse through `parse_purchase_order`, so a document is
-judged the same whichever way it arrives. Field names are the contract in DESIGN.md. Parsing
+The ERP API, the batch files and the Tryton connector all parse through `parse_*`, so a document
+is judged the same whichever way it arrives. Field names are the contract in DESIGN.md. Parsing
 uses pydantic: the ERP sends orders in bulk, and its validation core is an order of magnitude
 faster than DRF serializers while keeping the schema (also shown in the OpenAPI document).
 """
@@ -12,11 +13,14 @@ import json
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from collaboration.errors import InvalidDocument
+
+
+DocumentT = TypeVar("DocumentT", bound=BaseModel)
 
 
 def _iso_date(value: str) -> date:
@@ -27,6 +31,11 @@ def _iso_date(value: str) -> date:
 
 
 IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"}), AfterValidator(_iso_date)]
+OptionalIsoDate = Annotated[
+    str,
+    Field(pattern=r"^(\d{4}-\d{2}-\d{2})?$", description="YYYY-MM-DD, or empty."),
+    AfterValidator(lambda value: _iso_date(value) if value else None),
+]
 Code = Annotated[str, Field(min_length=1, max_length=35)]
 
 
@@ -90,8 +99,86 @@ class PurchaseOrderDocument(BaseModel):
 
     @cached_property
     def content_hash(self) -> str:
-        text = json.dumps(self.canonical, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return canonical_hash(self.canonical)
+
+
+class ReceiptLineDocument(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    line: int = Field(ge=1, le=999999, description="The purchase order line number.")
+    quantity: Decimal = Field(max_digits=18, decimal_places=4, description="Received; negative for a return or reversal.")
+    sscc: str = Field(default="", pattern=r"^(\d{18})?$", description="The package's SSCC, if it was scanned.")
+    lot: str = Field(default="", max_length=35)
+
+    @field_validator("quantity")
+    @classmethod
+    def _not_zero(cls, quantity: Decimal) -> Decimal:
+        if quantity == 0:
+            raise ValueError("A received quantity cannot be zero.")
+        return quantity
+
+
+class ReceiptDocument(BaseModel):
+    """A goods receipt as the ERP booked it; the reference identifies it for good."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    reference: str = Field(min_length=1, max_length=60, description="The ERP's receipt document number.")
+    purchase_order: Code
+    received_on: IsoDate
+    lines: tuple[ReceiptLineDocument, ...] = Field(min_length=1)
+
+    @cached_property
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "purchase_order": self.purchase_order,
+            "received_on": self.received_on.isoformat(),
+            "lines": [
+                {"line": line.line, "quantity": decimal_text(line.quantity), "sscc": line.sscc, "lot": line.lot}
+                for line in self.lines
+            ],
+        }
+
+    @cached_property
+    def content_hash(self) -> str:
+        return canonical_hash(self.canonical)
+
+
+class InvoiceStatusDocument(BaseModel):
+    """The ERP's status of one supplier invoice; `version` grows with every change."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    supplier: Code = Field(description="The supplier's code.")
+    invoice_number: Code
+    version: int = Field(ge=1)
+    purchase_order: str = Field(default="", max_length=35)
+    status: Literal["received", "approved", "blocked", "paid"]
+    reason: str = Field(default="", max_length=300, description="Why it is blocked; required then.")
+    paid_on: OptionalIsoDate = Field(default="", validate_default=True)
+    payment_reference: str = Field(default="", max_length=60)
+
+    @model_validator(mode="after")
+    def _status_fields(self) -> InvoiceStatusDocument:
+        if self.status == "blocked" and not self.reason:
+            raise ValueError("A blocked invoice needs a reason.")
+        if self.status == "paid" and (self.paid_on is None or not self.payment_reference):
+            raise ValueError("A paid invoice needs paid_on and payment_reference.")
+        return self
+
+    @cached_property
+    def canonical(self) -> dict[str, Any]:
+        return {**self.model_dump(exclude={"paid_on"}), "paid_on": self.paid_on.isoformat() if self.paid_on else None}
+
+    @cached_property
+    def content_hash(self) -> str:
+        return canonical_hash(self.canonical)
+
+
+def canonical_hash(canonical: dict[str, Any]) -> str:
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def decimal_text(value: Decimal) -> str:
@@ -129,19 +216,30 @@ def validation_details(error: ValidationError) -> dict[str, Any]:
 
 def parse_purchase_order(data: Any, *, number: str | None = None) -> PurchaseOrderDocument:
     """Validate a canonical PO; `number` (from a URL) must agree with the body when both are given."""
-    if isinstance(data, dict) and number is not None:
-        data = {**data}
-        body_number = data.setdefault("number", number)
-        if body_number != number:
-            raise InvalidDocument(
-                "The order number in the body differs from the one in the URL.",
-                details={"number": [f"Expected {number!r}, got {body_number!r}."]},
-            )
+    return parse_document(PurchaseOrderDocument, data, key_field="number", key=number, label="purchase order")
+
+
+def parse_receipt(data: Any, *, reference: str | None = None) -> ReceiptDocument:
+    return parse_document(ReceiptDocument, data, key_field="reference", key=reference, label="receipt")
+
+
+def parse_invoice_status(data: Any) -> InvoiceStatusDocument:
+    return parse_document(InvoiceStatusDocument, data, key_field="invoice_number", key=None, label="invoice status")
+
+
+def parse_document(model: type[DocumentT], data: Any, *, key_field: str, key: str | None, label: str) -> DocumentT:
+    """Validate `data` as `model`; the key taken from a URL must agree with the body's when both are given."""
     if not isinstance(data, dict):
-        raise InvalidDocument(
-            "A purchase order must be a JSON object.", details={"non_field_errors": ["Expected a JSON object."]}
-        )
+        raise InvalidDocument(f"A {label} must be a JSON object.", details={"non_field_errors": ["Expected a JSON object."]})
+    if key is not None:
+        data = {**data}
+        body_key = data.setdefault(key_field, key)
+        if body_key != key:
+            raise InvalidDocument(
+                f"The {key_field.replace('_', ' ')} in the body differs from the one in the URL.",
+                details={key_field: [f"Expected {key!r}, got {body_key!r}."]},
+            )
     try:
-        return PurchaseOrderDocument.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
-        raise InvalidDocument("The purchase order document is not valid.", details=validation_details(error)) from None
+        raise InvalidDocument(f"The {label} document is not valid.", details=validation_details(error)) from None

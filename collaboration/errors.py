@@ -74,3 +74,15 @@ class NothingToSubmit(DomainError):
 class AlreadyDecided(DomainError):
     code = "already_decided"
     status = 409
+
+
+class UnknownPurchaseOrder(DomainError):
+    code = "unknown_purchase_order"
+    status = 422
+
+
+class DocumentContentConflict(DomainError):
+    """A document the portal already holds under this reference / version came again with other content."""
+
+    code = "document_content_conflict"
+    status = 409

@@ -329,6 +329,66 @@ class ExceptionCase(models.Model):
         return f"#{self.pk} {self.get_kind_display()}: {self.summary}"
 
 
+class Receipt(models.Model):
+    """Goods received against a purchase order, as the ERP booked them (one ERP receipt document)."""
+
+    reference = models.CharField(max_length=60, unique=True, help_text="The ERP's receipt document number.")
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
+    received_on = models.DateField()
+    content_hash = models.CharField(max_length=64, help_text="Of the canonical document: a repeat with other content is refused.")
+    document = models.JSONField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["purchase_order", "received_on", "id"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ReceiptLine(models.Model):
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
+    quantity = models.DecimalField(max_digits=18, decimal_places=4, help_text="Negative for a return or reversal.")
+    sscc = models.CharField(max_length=18, blank=True)
+    lot = models.CharField(max_length=35, blank=True)
+
+    class Meta:
+        ordering = ["receipt", "order_line", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="receipt_line_quantity_not_zero")]
+
+
+class InvoiceStatus(models.Model):
+    """The ERP's latest word on a supplier invoice: received, approved, blocked (with reason) or paid."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        APPROVED = "approved", "Approved"
+        BLOCKED = "blocked", "Blocked"
+        PAID = "paid", "Paid"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="invoice_statuses")
+    invoice_number = models.CharField(max_length=35)
+    version = models.PositiveIntegerField(help_text="The ERP's version of this status; older versions are refused.")
+    purchase_order = models.ForeignKey(PurchaseOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoice_statuses")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    paid_on = models.DateField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=60, blank=True)
+    content_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["supplier", "invoice_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "invoice_number"], name="invoice_status_unique_number"),
+        ]
+        verbose_name_plural = "invoice statuses"
+
+    def __str__(self) -> str:
+        return f"{self.invoice_number}: {self.status}"
+
+
 class AuditEvent(models.Model):
     """Who changed what, when, through which channel, with the values before and after."""
 

@@ -20,6 +20,7 @@ from collaboration.models import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderRevision,
+    ReceiptLine,
     ScheduleLine,
     Supplier,
     SupplierApiToken,
@@ -123,6 +124,14 @@ def purchase_order_detail(
     for line in lines:
         line.responses_shown = by_line[line.pk]
     po.detail_lines = lines
+    po.receipt_lines = list(
+        ReceiptLine.objects.filter(receipt__purchase_order=po)
+        .select_related("receipt", "order_line")
+        .only("quantity", "sscc", "lot", "receipt__reference", "receipt__received_on", "order_line__line_number",
+              "order_line__item", "order_line__uom")
+        .order_by("receipt__received_on", "receipt_id", "order_line__line_number")
+    )
+    po.invoices_shown = list(po.invoice_statuses.order_by("invoice_number"))
     return po
 
 

@@ -1,4 +1,7 @@
-"""The ERP's API into the portal (bearer ERP token): purchase order upsert."""
+"""The ERP's API into the portal (bearer ERP token): purchase orders, receipts and invoice statuses.
+
+Each is a PUT of one canonical document, stored once: a repeat is a no-op whether or not it
+carries the same Idempotency-Key."""
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -11,7 +14,15 @@ from rest_framework.views import APIView
 from collaboration import services
 from collaboration.api import IDEMPOTENCY_KEY
 from collaboration.actors import Actor
-from collaboration.documents import PurchaseOrderDocument, parse_purchase_order
+from collaboration.documents import (
+    InvoiceStatusDocument,
+    PurchaseOrderDocument,
+    ReceiptDocument,
+    parse_invoice_status,
+    parse_purchase_order,
+    parse_receipt,
+)
+from collaboration.errors import InvalidDocument
 from collaboration.models import Channel
 from erp_bridge.models import ErpApiToken
 from erp_bridge.tokens import TOKEN_KIND, erp_token_authenticate
@@ -58,10 +69,13 @@ def erp_actor(request: Request) -> Actor:
     return Actor.system(f"erp-token:{request.auth.name}", channel=Channel.ERP)
 
 
-class ErpPurchaseOrderApi(APIView):
+class ErpApiView(APIView):
     authentication_classes = [ErpTokenAuthentication]
     permission_classes = [IsErp]
     throttle_classes: list = []  # the ERP pushes in bulk; supplier rate limits do not apply
+
+
+class ErpPurchaseOrderApi(ErpApiView):
 
     @extend_schema(
         request=PurchaseOrderDocument,
@@ -84,3 +98,59 @@ class ErpPurchaseOrderApi(APIView):
             {"number": po.number, "revision": po.revision, "outcome": result.outcome},
             status=201 if result.outcome == "created" else 200,
         )
+
+
+class RecordOutput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+
+
+def _recorded(result: services.RecordResult, **fields) -> Response:
+    return Response({**fields, "outcome": result.outcome}, status=201 if result.outcome == "created" else 200)
+
+
+class ErpReceiptApi(ErpApiView):
+    @extend_schema(
+        request=ReceiptDocument,
+        responses={
+            200: RecordOutput,
+            201: RecordOutput,
+            400: OpenApiResponse(description="Malformed document, or lines the order does not have; `errors` by field."),
+            409: OpenApiResponse(description="This receipt reference is recorded with other content."),
+            422: OpenApiResponse(description="Unknown purchase order."),
+        },
+        operation_id="erp_receipt_record",
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def put(self, request: Request, reference: str) -> Response:
+        document = parse_receipt(request.data, reference=reference)
+        result = services.receipt_record(document=document, actor=erp_actor(request))
+        return _recorded(result, reference=document.reference, purchase_order=document.purchase_order)
+
+
+class ErpInvoiceStatusApi(ErpApiView):
+    @extend_schema(
+        request=InvoiceStatusDocument,
+        responses={
+            200: RecordOutput,
+            201: RecordOutput,
+            400: OpenApiResponse(description="Malformed document; `errors` by field."),
+            409: OpenApiResponse(description="An older version, or the same version with other content."),
+            422: OpenApiResponse(description="Unknown supplier or purchase order, or an order of another supplier."),
+        },
+        operation_id="erp_invoice_status_record",
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def put(self, request: Request, supplier: str, invoice_number: str) -> Response:
+        data = request.data
+        if isinstance(data, dict):
+            data = {"supplier": supplier, "invoice_number": invoice_number, **data}
+            if (data["supplier"], data["invoice_number"]) != (supplier, invoice_number):
+                raise InvalidDocument(
+                    "The supplier or invoice number in the body differs from the URL.",
+                    details={"invoice_number": [f"Expected {supplier}/{invoice_number}."]},
+                )
+        document = parse_invoice_status(data)
+        result = services.invoice_status_record(document=document, actor=erp_actor(request))
+        return _recorded(result, supplier=supplier, invoice_number=invoice_number, version=document.version)

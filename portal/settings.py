@@ -154,12 +154,13 @@ IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Supplier collaboration portal API",
-    "DESCRIPTION": "Supplier API (purchase orders, acknowledgements) and ERP API (purchase order upsert).",
+    "DESCRIPTION": "Supplier API (purchase orders, acknowledgements) and ERP API (purchase orders, receipts, invoice statuses).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"PurchaseOrderStatusEnum": "collaboration.models.PurchaseOrder.Status"},
 }
 
 # --- Celery ---

@@ -20,6 +20,12 @@ api_v1 = [
         name="acknowledgement-create",
     ),
     path("erp/purchase-orders/<str:number>", erp_api.ErpPurchaseOrderApi.as_view(), name="erp-purchase-order"),
+    path("erp/receipts/<str:reference>", erp_api.ErpReceiptApi.as_view(), name="erp-receipt"),
+    path(
+        "erp/suppliers/<str:supplier>/invoices/<str:invoice_number>/status",
+        erp_api.ErpInvoiceStatusApi.as_view(),
+        name="erp-invoice-status",
+    ),
 ]
 
 urlpatterns = [

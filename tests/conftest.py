@@ -79,3 +79,17 @@ def nordwerk_sales(nordwerk):
 @pytest.fixture
 def alpenguss_sales(alpenguss):
     return MembershipFactory(user=UserFactory(username="sales@alpenguss.example"), supplier=alpenguss).user
+
+
+@pytest.fixture
+def erp_client(db):
+    """An API client holding a fresh ERP token (`client.token`)."""
+    from rest_framework.test import APIClient
+
+    from erp_bridge.tokens import erp_token_create
+
+    token, raw = erp_token_create(name="test-erp")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.token = token
+    return client

@@ -14,10 +14,12 @@ from collaboration.services.acknowledgements import (
 from collaboration.services.api_tokens import api_token_authenticate, api_token_create, api_token_revoke
 from collaboration.services.decisions import exception_case_decide
 from collaboration.services.deliveries import delivery_failure_close_cases, delivery_failure_open_case
+from collaboration.services.erp_documents import RecordResult, invoice_status_record, receipt_record
 from collaboration.services.purchase_orders import UpsertResult, purchase_order_upsert, purchase_orders_upsert
 
 __all__ = [
     "LineResponse",
+    "RecordResult",
     "ScheduleInput",
     "UpsertResult",
     "acknowledgement_accept_remaining",
@@ -31,6 +33,8 @@ __all__ = [
     "delivery_failure_close_cases",
     "delivery_failure_open_case",
     "exception_case_decide",
+    "invoice_status_record",
     "purchase_order_upsert",
     "purchase_orders_upsert",
+    "receipt_record",
 ]

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from collaboration import services
 from collaboration.actors import Actor
+from collaboration.documents import parse_invoice_status, parse_receipt
 from collaboration.services import LineResponse, ScheduleInput
 
 from collaboration.models import Acknowledgement, AuditEvent, PurchaseOrder
@@ -118,10 +119,17 @@ def test_detail_query_count_is_constant(logged_in, nordwerk, nordwerk_sales, dja
             ScheduleInput(Decimal("300"), date(2026, 12, 20) + timedelta(days=n)))) for n in range(1, 30)])
     services.acknowledgement_draft_save(number="PO-L", revision=1, actor=actor,
                                         response=LineResponse(line=400, action="accept"))
+    erp = Actor.system("test", channel="erp")
+    for n in range(3):
+        services.receipt_record(actor=erp, document=parse_receipt({
+            "reference": f"GR-{n}", "purchase_order": "PO-L", "received_on": "2026-12-01",
+            "lines": [{"line": 10 * k, "quantity": "10"} for k in range(1, 40)]}))
+    services.invoice_status_record(actor=erp, document=parse_invoice_status({
+        "supplier": "NORDWERK", "invoice_number": "INV-1", "version": 1, "status": "received", "purchase_order": "PO-L"}))
     # session, user, memberships, order, revisions, acknowledgements, line count, draft count,
-    # lines, responses, schedules, timeline
+    # lines, responses, schedules, receipts, invoice statuses, timeline
     for number in ("PO-S", "PO-L"):
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(14):
             assert logged_in.get(detail_url(number)).status_code == 200
 
 
@@ -207,3 +215,17 @@ def test_large_order_shows_lines_a_hundred_at_a_time(logged_in, nordwerk):
     # A line beyond the first page can still be answered in place.
     row = logged_in.get(reverse("collaboration:line-respond", args=["PO-BIG", 2300]), HTTP_HX_REQUEST="true")
     assert row.status_code == 200 and "Line 2300" in row.content.decode()
+
+
+def test_detail_shows_receipts_and_invoice_statuses_from_the_erp(logged_in, nordwerk):
+    create_purchase_order("PO-R", supplier=nordwerk, line_count=2)
+    erp = Actor.system("test", channel="erp")
+    services.receipt_record(actor=erp, document=parse_receipt({
+        "reference": "GR-77", "purchase_order": "PO-R", "received_on": "2026-12-03",
+        "lines": [{"line": 20, "quantity": "120", "lot": "LOT-A1"}]}))
+    services.invoice_status_record(actor=erp, document=parse_invoice_status({
+        "supplier": "NORDWERK", "invoice_number": "INV-9", "version": 2, "status": "blocked",
+        "reason": "Quantity above receipt", "purchase_order": "PO-R"}))
+    content = logged_in.get(detail_url("PO-R")).content.decode()
+    assert "GR-77" in content and "LOT-A1" in content and "2026-12-03" in content
+    assert "INV-9" in content and "Quantity above receipt" in content

@@ -10,15 +10,6 @@ from erp_bridge.tokens import erp_token_create, erp_token_revoke
 from tests.factories import po_document
 
 
-@pytest.fixture
-def erp_client(db):
-    token, raw = erp_token_create(name="test-erp")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    client.token = token
-    return client
-
-
 def put(client, number, data):
     return client.put(f"/api/v1/erp/purchase-orders/{number}", data=json.dumps(data), content_type="application/json")
 

@@ -1,0 +1,131 @@
+"""Receipts and invoice statuses from the ERP (API, batch file, Tryton pull): each stored once.
+
+A receipt is identified for good by its ERP reference: the same document again is a no-op, the
+same reference with other content is refused. An invoice status carries a version: a repeat is a
+no-op, a higher version replaces it, an older one is refused.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from collaboration.actors import Actor
+from collaboration.audit import audit_record
+from collaboration.documents import InvoiceStatusDocument, ReceiptDocument
+from collaboration.errors import (
+    DocumentContentConflict,
+    InvalidDocument,
+    StaleRevision,
+    SupplierMismatch,
+    UnknownPurchaseOrder,
+    UnknownSupplier,
+)
+from collaboration.models import InvoiceStatus, PurchaseOrder, Receipt, ReceiptLine, Supplier
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    obj: Receipt | InvoiceStatus
+    outcome: str  # "created", "updated" or "unchanged"
+
+
+def receipt_record(*, document: ReceiptDocument, actor: Actor) -> RecordResult:
+    with transaction.atomic():
+        stored = Receipt.objects.select_for_update().filter(reference=document.reference).first()
+        if stored is not None:
+            if stored.content_hash != document.content_hash:
+                raise DocumentContentConflict(
+                    f"Receipt {document.reference} is already recorded with other content; send a new receipt to correct it."
+                )
+            return RecordResult(stored, "unchanged")
+        po = PurchaseOrder.objects.filter(number=document.purchase_order).select_related("supplier").first()
+        if po is None:
+            raise UnknownPurchaseOrder(
+                f"Purchase order {document.purchase_order!r} is not known to the portal.",
+                details={"purchase_order": [f"No purchase order {document.purchase_order!r}."]},
+            )
+        lines = {line.line_number: line for line in po.lines.all()}
+        unknown = {
+            str(position): {"line": [f"{po.number} has no line {entry.line}."]}
+            for position, entry in enumerate(document.lines)
+            if entry.line not in lines
+        }
+        if unknown:
+            raise InvalidDocument("The receipt names lines the order does not have.", details={"lines": unknown})
+        receipt = Receipt.objects.create(
+            reference=document.reference,
+            purchase_order=po,
+            received_on=document.received_on,
+            content_hash=document.content_hash,
+            document=document.canonical,
+        )
+        ReceiptLine.objects.bulk_create([
+            ReceiptLine(receipt=receipt, order_line=lines[entry.line], quantity=entry.quantity, sscc=entry.sscc, lot=entry.lot)
+            for entry in document.lines
+        ])
+        audit_record(actor=actor, action="receipt.recorded", obj=receipt, supplier=po.supplier, after=document.canonical,
+                     purchase_order=po.number)
+        return RecordResult(receipt, "created")
+
+
+def invoice_status_record(*, document: InvoiceStatusDocument, actor: Actor) -> RecordResult:
+    with transaction.atomic():
+        supplier = Supplier.objects.filter(code=document.supplier).first()
+        if supplier is None:
+            raise UnknownSupplier(
+                f"Supplier {document.supplier!r} is not known to the portal.",
+                details={"supplier": [f"No supplier with code {document.supplier!r}."]},
+            )
+        po = None
+        if document.purchase_order:
+            po = PurchaseOrder.objects.filter(number=document.purchase_order).first()
+            if po is None:
+                raise UnknownPurchaseOrder(
+                    f"Purchase order {document.purchase_order!r} is not known to the portal.",
+                    details={"purchase_order": [f"No purchase order {document.purchase_order!r}."]},
+                )
+            if po.supplier_id != supplier.pk:
+                raise SupplierMismatch(
+                    f"Purchase order {po.number} belongs to another supplier.",
+                    details={"purchase_order": ["The order belongs to another supplier."]},
+                )
+        stored = (
+            InvoiceStatus.objects.select_for_update()
+            .filter(supplier=supplier, invoice_number=document.invoice_number)
+            .first()
+        )
+        if stored is not None:
+            if document.version < stored.version:
+                raise StaleRevision(
+                    f"Invoice {document.invoice_number} is at version {stored.version}; version {document.version} is older."
+                )
+            if document.version == stored.version:
+                if stored.content_hash != document.content_hash:
+                    raise DocumentContentConflict(
+                        f"Version {document.version} of invoice {document.invoice_number} came before with other content."
+                    )
+                return RecordResult(stored, "unchanged")
+        before = _invoice_status_values(stored) if stored else None
+        status = stored or InvoiceStatus(supplier=supplier, invoice_number=document.invoice_number)
+        status.version = document.version
+        status.purchase_order = po
+        status.status = document.status
+        status.reason = document.reason
+        status.paid_on = document.paid_on
+        status.payment_reference = document.payment_reference
+        status.content_hash = document.content_hash
+        status.save()
+        audit_record(actor=actor, action="invoice.status", obj=status, supplier=supplier, before=before,
+                     after=_invoice_status_values(status), purchase_order=po.number if po else "")
+        return RecordResult(status, "updated" if stored else "created")
+
+
+def _invoice_status_values(status: InvoiceStatus) -> dict:
+    return {
+        "version": status.version,
+        "status": status.status,
+        "reason": status.reason,
+        "paid_on": status.paid_on.isoformat() if status.paid_on else None,
+        "payment_reference": status.payment_reference,
+    }
