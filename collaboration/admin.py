@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Exists, F, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -83,6 +84,22 @@ class AcknowledgementDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CommitmentFilter(admin.SimpleListFilter):
+    """Orders with a line committed later than requested: the planning alert, in the admin."""
+
+    title = "commitment"
+    parameter_name = "commitment"
+
+    def lookups(self, request, model_admin):
+        return [("late", "Committed later than requested")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "late":
+            late = PurchaseOrderLine.objects.filter(purchase_order=OuterRef("pk"), confirmed_date__gt=F("requested_date"))
+            return queryset.filter(Exists(late))
+        return queryset
+
+
 class PurchaseOrderLineInline(ReadOnlyInline):
     model = PurchaseOrderLine
     fields = ["line_number", "item", "description", "quantity", "uom", "unit_price", "requested_date", "is_cancelled",
@@ -104,7 +121,7 @@ class AcknowledgementInline(ReadOnlyInline):
 class PurchaseOrderAdmin(admin.ModelAdmin):
     # Orders come from the ERP; the admin shows them, services change them.
     list_display = ["number", "supplier", "revision", "status", "order_date", "acknowledgement_due", "ship_to", "currency"]
-    list_filter = [AcknowledgementDueFilter, "status", "supplier", "currency"]
+    list_filter = [AcknowledgementDueFilter, CommitmentFilter, "status", "supplier", "currency"]
     search_fields = ["number", "lines__item"]
     date_hierarchy = "order_date"
     list_select_related = ["supplier"]

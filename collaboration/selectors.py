@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from collaboration.actors import Actor
@@ -97,7 +97,8 @@ def purchase_order_detail(
         number,
     )
     all_lines = PurchaseOrderLine.objects.filter(purchase_order=po).order_by("line_number")
-    po.line_total = all_lines.count()
+    counts = all_lines.aggregate(total=Count("id"), late=Count("id", filter=Q(confirmed_date__gt=F("requested_date"))))
+    po.line_total, po.late_line_total = counts["total"], counts["late"]
     po.draft_count = AcknowledgementLine.objects.filter(
         acknowledgement__purchase_order=po, acknowledgement__status=Acknowledgement.Status.DRAFT
     ).count()
@@ -165,6 +166,7 @@ class LineView:
     decision: str
     css: str
     status: str
+    days_late: int  # the confirmed (last) delivery date after the requested date
     can_respond: bool
 
     @property
@@ -208,6 +210,7 @@ def _line_view(po: PurchaseOrder, line: PurchaseOrderLine, base: str, *, can_ack
         requested=line.requested_date.isoformat(), changed=changed, answer=answer, quantity_change=quantity_change,
         price_change=price_change, schedule=schedule, reason=reason, decision=decision, css=css,
         status=f"Cancelled in revision {line.changed_in_revision}" if line.is_cancelled else line.get_response_status_display(),
+        days_late=(line.confirmed_date - line.requested_date).days if line.confirmed_date else 0,
         can_respond=can_acknowledge and is_open,
     )
 

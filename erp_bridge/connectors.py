@@ -2,10 +2,15 @@
 
 - HttpConnector: POST JSON to the ERP webhook, signed, with the event id as Idempotency-Key.
 - FileConnector: append the event as one JSON line to a file (demo, or an ERP that reads files).
+- PlanningCsvConnector: append commitments and slips as CSV rows, one per committed delivery (the
+  planning system's file feed).
 """
 from __future__ import annotations
 
+import csv
+import fcntl
 import functools
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -95,17 +100,60 @@ class FileConnector:
     def send(self, envelope: dict) -> DeliveryResult:
         line = (json.dumps(envelope, separators=(",", ":")) + "\n").encode()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # One write() on an O_APPEND descriptor: lines from several workers never interleave.
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
-            try:
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _append(self.path, line)
         except OSError as exc:
             return DeliveryResult(delivered=False, error=f"{type(exc).__name__}: {exc}"[:ERROR_EXCERPT_CHARS])
         return DeliveryResult(delivered=True)
+
+
+def _append(path: Path, data: bytes, *, header: bytes = b"") -> None:
+    """Append in one write() on an O_APPEND descriptor under an exclusive lock, so that records of
+    several workers never interleave and the header is written once, to an empty file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if header and os.fstat(fd).st_size == 0:
+            data = header + data
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+class PlanningCsvConnector:
+    """`<dir>/planning-commitments.csv`: one row per committed delivery of each line of a
+    `commitment.decided` or `commitment.slipped` event (a rejected line has one row with no
+    commitment). Readers dedupe by event_id; days_late > 0 marks a slip."""
+
+    COLUMNS = ["event_id", "event_type", "occurred_at", "purchase_order", "revision", "supplier", "line", "item",
+               "decision", "requested_date", "requested_quantity", "committed_date", "committed_quantity", "days_late"]
+
+    def __init__(self, *, directory: Path) -> None:
+        self.path = Path(directory) / "planning-commitments.csv"
+
+    def send(self, envelope: dict) -> DeliveryResult:
+        payload = envelope["payload"]
+        if "lines" not in payload:
+            return DeliveryResult(delivered=False, permanent=True, error=f"{envelope['type']} has no lines for the CSV feed")
+        rows = []
+        for line in payload["lines"]:
+            base = [envelope["id"], envelope["type"], envelope["occurred_at"], payload["purchase_order"],
+                    payload["revision"], payload["supplier"], line["line"], line["item"], line.get("decision", ""),
+                    line["requested_date"], line["requested_quantity"]]
+            for entry in line["committed"] or [{"date": "", "quantity": ""}]:
+                rows.append(base + [entry["date"], entry["quantity"], line["days_late"]])
+        try:
+            _append(self.path, _csv_text(rows).encode(), header=_csv_text([self.COLUMNS]).encode())
+        except OSError as exc:
+            return DeliveryResult(delivered=False, error=f"{type(exc).__name__}: {exc}"[:ERROR_EXCERPT_CHARS])
+        return DeliveryResult(delivered=True)
+
+
+def _csv_text(rows: list[list]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
 
 
 @functools.lru_cache(maxsize=8)
@@ -115,11 +163,14 @@ def _http_connector(url: str, secret: str, connect_timeout: float, read_timeout:
 
 
 def connector_for(destination: str) -> Connector:
-    """The ERP ("erp") and the planning system ("planning") each have a webhook URL, or a file."""
+    """The ERP ("erp") and the planning system ("planning") each have a webhook URL, or a file:
+    JSON lines for the ERP, CSV for the planning system."""
     prefix = {"erp": "ERP", "planning": "PLANNING"}[destination]
     url = getattr(settings, f"{prefix}_WEBHOOK_URL")
     if url:
         return _http_connector(
             url, getattr(settings, f"{prefix}_WEBHOOK_SECRET"), settings.ERP_CONNECT_TIMEOUT, settings.ERP_READ_TIMEOUT
         )
+    if destination == "planning":
+        return PlanningCsvConnector(directory=settings.ERP_FILE_DIR)
     return FileConnector(directory=settings.ERP_FILE_DIR, destination=destination)

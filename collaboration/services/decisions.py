@@ -1,7 +1,8 @@
 """What happens when a line response is decided (within tolerance, or by a buyer), and buyer decisions.
 
-Only decided results leave the portal: `acknowledgement.decided` to the ERP, and
-`commitment.slipped` to the planning system when a committed date is later than requested.
+Only decided results leave the portal: `acknowledgement.decided` to the ERP; to the planning
+system `commitment.decided` (every decided line with its committed schedule) and, when a committed
+date is later than requested, `commitment.slipped` (those lines only).
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def open_exception(*, response: AcknowledgementLine, breaches: list[Breach]) -> 
 
 def apply_decided(*, po: PurchaseOrder, responses: list[AcknowledgementLine], decided_by: str, actor: Actor) -> None:
     """Write the decided result onto the order lines and publish it (and any slip) through the outbox."""
-    event_lines, slips = [], []
+    event_lines, commitments, slips = [], [], []
     for response in responses:
         line = response.order_line
         schedule = list(response.schedule.all())
@@ -87,16 +88,18 @@ def apply_decided(*, po: PurchaseOrder, responses: list[AcknowledgementLine], de
             line.confirmed_price = response.unit_price
             line.confirmed_date = schedule[-1].date
             decision = "accepted" if response.action == AcknowledgementLine.Action.ACCEPT else "changed"
-            late = [entry for entry in schedule if entry.date > line.requested_date]
-            if late:
-                slips.append({
-                    "line": line.line_number,
-                    "item": line.item,
-                    "requested_date": line.requested_date.isoformat(),
-                    "requested_quantity": decimal_text(line.quantity),
-                    "committed": [{"quantity": decimal_text(e.quantity), "date": e.date.isoformat()} for e in schedule],
-                    "days_late": max((e.date - line.requested_date).days for e in late),
-                })
+        commitment = {
+            "line": line.line_number,
+            "item": line.item,
+            "decision": decision,
+            "requested_date": line.requested_date.isoformat(),
+            "requested_quantity": decimal_text(line.quantity),
+            "committed": [{"quantity": decimal_text(e.quantity), "date": e.date.isoformat()} for e in schedule],
+            "days_late": max([(e.date - line.requested_date).days for e in schedule] + [0]),
+        }
+        commitments.append(commitment)
+        if commitment["days_late"] > 0:
+            slips.append(commitment)
         line.confirmed_revision = po.revision
         event_lines.append({
             "line": line.line_number,
@@ -123,6 +126,7 @@ def apply_decided(*, po: PurchaseOrder, responses: list[AcknowledgementLine], de
             "lines": event_lines,
         },
     )
+    outbox.publish(type="commitment.decided", aggregate=po.number, destination=PLANNING, payload={**common, "lines": commitments})
     if slips:
         outbox.publish(type="commitment.slipped", aggregate=po.number, destination=PLANNING, payload={**common, "lines": slips})
 

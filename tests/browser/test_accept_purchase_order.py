@@ -34,7 +34,7 @@ def test_supplier_accepts_a_purchase_order(page, transactional_db, nordwerk, nor
     assert page.get_by_test_id("po-status").inner_text() == "Acknowledged"
     page.screenshot(path=str(tmp_path / "accepted.png"), full_page=True)
     assert PurchaseOrder.objects.get(number="PO-7001").status == "acknowledged"
-    assert OutboxMessage.objects.get().aggregate == "PO-7001"
+    assert OutboxMessage.objects.get(destination="erp").aggregate == "PO-7001"
 
 
 def test_split_with_later_date_is_approved_by_the_buyer(
@@ -76,9 +76,12 @@ def test_split_with_later_date_is_approved_by_the_buyer(
     decision = page.get_by_test_id("decision-10").inner_text()
     assert "Approved by the buyer" in decision and "Split is fine for us." in decision
     assert page.get_by_test_id("po-status").inner_text() == "Acknowledged"
+    assert "committed later than requested" in page.get_by_test_id("late-alert").inner_text()
     page.screenshot(path=str(tmp_path / "supplier-sees-approval.png"), full_page=True)
     assert list(OutboxMessage.objects.order_by("occurred_at").values_list("type", "destination")) == [
         ("acknowledgement.decided", "erp"),  # line 20, accepted at once
+        ("commitment.decided", "planning"),
         ("acknowledgement.decided", "erp"),  # line 10, approved by the buyer
+        ("commitment.decided", "planning"),
         ("commitment.slipped", "planning"),
     ]

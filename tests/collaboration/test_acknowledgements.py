@@ -74,8 +74,9 @@ def test_accept_all_lines_decides_and_sends_one_event(po, sales):
     po.refresh_from_db()
     assert po.status == PurchaseOrder.Status.ACKNOWLEDGED
     assert {l.response_status for l in po.lines.all()} == {"confirmed"}
-    message = OutboxMessage.objects.get()
-    assert message.type == "acknowledgement.decided" and message.destination == "erp"
+    message = OutboxMessage.objects.get(destination="erp")
+    assert message.type == "acknowledgement.decided"
+    assert OutboxMessage.objects.get(destination="planning").type == "commitment.decided"
     assert [l["decision"] for l in message.payload["lines"]] == ["accepted"] * 3
     assert message.payload["decided_by"] == "tolerance"
 

@@ -152,7 +152,7 @@ def test_accept_records_acknowledgement_audit_and_outbox_at_once(logged_in, nord
     assert ack.lines.count() == 2
     audit = AuditEvent.objects.get(action="acknowledgement.submitted")
     assert audit.actor == nordwerk_sales and audit.purchase_order == "PO-7001"
-    message = OutboxMessage.objects.get()
+    message = OutboxMessage.objects.get(destination="erp")
     assert (message.type, message.aggregate, message.sequence) == ("acknowledgement.decided", "PO-7001", 1)
     assert [line["line"] for line in message.payload["lines"]] == [10, 20]
     assert message.payload["lines"][0] == {
@@ -167,7 +167,7 @@ def test_second_accept_is_refused_with_a_message_and_changes_nothing(logged_in, 
     response = accept(logged_in, "PO-7001", follow=True)
     assert "nothing to submit" in response.content.decode()
     assert Acknowledgement.objects.count() == 1
-    assert OutboxMessage.objects.count() == 1
+    assert OutboxMessage.objects.filter(destination="erp").count() == 1
 
 
 def test_accept_for_superseded_revision_is_refused(logged_in, nordwerk):
@@ -200,8 +200,8 @@ def test_changed_order_can_be_accepted_again(logged_in, nordwerk):
     accept(logged_in, "PO-7001", revision=2)
     assert list(Acknowledgement.objects.order_by("id").values_list("revision", flat=True)) == [1, 2]
     # Only the added line 20 needed an answer; line 10 was unchanged and stays confirmed.
-    assert [l["line"] for l in OutboxMessage.objects.get(sequence=2).payload["lines"]] == [20]
-    assert list(OutboxMessage.objects.order_by("sequence").values_list("sequence", flat=True)) == [1, 2]
+    assert [l["line"] for l in OutboxMessage.objects.get(destination="erp", sequence=2).payload["lines"]] == [20]
+    assert list(OutboxMessage.objects.filter(destination="erp").order_by("sequence").values_list("sequence", flat=True)) == [1, 2]
 
 
 def test_large_order_shows_lines_a_hundred_at_a_time(logged_in, nordwerk):
