@@ -97,3 +97,85 @@ class ErpApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class DestinationState(models.Model):
+    """How events reach a destination: online (the relay sends each) or in numbered batch files,
+    because it is configured batch-only or has been down longer than ERP_BATCH_AFTER_SECONDS."""
+
+    class Mode(models.TextChoices):
+        ONLINE = "online", "Online"
+        BATCH = "batch", "Batch files"
+
+    destination = models.CharField(max_length=30, unique=True)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.ONLINE)
+    down_since = models.DateTimeField(null=True, blank=True, help_text="First failed delivery since the last success.")
+    switched_at = models.DateTimeField(null=True, blank=True)
+    switched_by = models.CharField(max_length=200, blank=True, help_text="Who or what changed the mode last.")
+
+    def __str__(self) -> str:
+        return f"{self.destination}: {self.mode}"
+
+
+class DeliveryBatch(models.Model):
+    """One numbered batch file of events for a destination; numbers are gap-free per destination."""
+
+    destination = models.CharField(max_length=30)
+    number = models.PositiveIntegerField()
+    file_name = models.CharField(max_length=200)
+    event_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["destination", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["destination", "number"], name="delivery_batch_unique_number"),
+        ]
+        verbose_name_plural = "delivery batches"
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class SyncCursor(models.Model):
+    """A high-water mark of a connector that polls the ERP (e.g. the last Tryton write_date seen)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    value = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"
+
+
+class Drift(models.Model):
+    """A difference reconciliation found between the portal and the ERP. Never applied silently:
+    a person looks, fixes the side that is wrong, and the next run closes it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    source = models.CharField(max_length=30, help_text="The system compared with, e.g. tryton.")
+    purchase_order = models.CharField(max_length=35)
+    line = models.PositiveIntegerField(default=0, help_text="0 for the order as a whole.")
+    field = models.CharField(max_length=40)
+    portal_value = models.CharField(max_length=200, blank=True)
+    erp_value = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    found_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "purchase_order", "line", "field"],
+                condition=Q(status="open"),
+                name="drift_unique_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_order}/{self.line or '-'} {self.field}: portal {self.portal_value!r}, ERP {self.erp_value!r}"
