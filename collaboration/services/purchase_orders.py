@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -123,6 +124,21 @@ def _purchase_order_apply(
     return UpsertResult(purchase_order=po, outcome="updated")
 
 
+ADOPTABLE = {"quantity": "confirmed_quantity", "unit_price": "confirmed_price", "requested_date": "confirmed_date"}
+
+
+def _adopts_commitment(line: PurchaseOrderLine, differences: dict) -> bool:
+    """The ERP changed a confirmed line to exactly what the supplier committed (e.g. an amendment
+    after the buyer approved a proposal): the line stays confirmed instead of asking again."""
+    return (
+        line.response_status == PurchaseOrderLine.ResponseStatus.CONFIRMED
+        and not line.is_cancelled
+        and set(differences) <= set(ADOPTABLE)
+        and all(str(getattr(line, ADOPTABLE[field])) == str(diff["to"]) if field == "requested_date"
+                else getattr(line, ADOPTABLE[field]) == Decimal(diff["to"]) for field, diff in differences.items())
+    )
+
+
 def _line_values(line) -> dict:
     return {
         "item": line.item,
@@ -198,13 +214,17 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
         if old.is_cancelled:
             differences["cancelled"] = {"from": True, "to": False}
         if differences:
+            adopted = _adopts_commitment(old, differences)
             for field, value in values.items():
                 setattr(old, field, value)
             old.is_cancelled = False
             old.changed_in_revision = document.revision
+            if adopted:
+                old.confirmed_revision = document.revision
+            else:
+                changed_line_ids.append(old.pk)
             old.save()
-            changed_line_ids.append(old.pk)
-            changes.append({"line": number, "change": "changed", "fields": differences})
+            changes.append({"line": number, "change": "adopted" if adopted else "changed", "fields": differences})
     for number, old in existing.items():
         if number not in incoming and not old.is_cancelled:
             old.is_cancelled = True
@@ -224,14 +244,14 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
     po.order_date = document.order_date
     po.ship_to = document.ship_to
     po.content_hash = document.content_hash
-    if any(change["line"] is not None for change in changes):
+    needs_answer = [change["line"] for change in changes if change["line"] is not None and change["change"] != "adopted"]
+    if needs_answer:
         po.acknowledgement_due = acknowledgement_due_date()
         po.reminder_sent_at = None
     po.save()
     refresh_statuses(po=po, acknowledgements=supersede_changed_lines(po=po, changed_line_ids=changed_line_ids))
-    changed_lines = [change["line"] for change in changes if change["line"] is not None]
-    if changed_lines:
-        notify_after_commit("changed", [po.pk], lines=changed_lines)
+    if needs_answer:
+        notify_after_commit("changed", [po.pk], lines=needs_answer)
     PurchaseOrderRevision.objects.create(
         purchase_order=po,
         revision=document.revision,

@@ -196,3 +196,35 @@ def test_batch_refuses_repeated_numbers():
     document = parse_purchase_order(po_document("PO-A"))
     with pytest.raises(ValueError):
         services.purchase_orders_upsert(documents=[document, document], actor=ERP)
+
+
+def test_a_revision_adopting_the_confirmed_commitment_keeps_the_line_confirmed(nordwerk, nordwerk_sales):
+    from datetime import date
+
+    from collaboration.services import LineResponse
+
+    from collaboration.models import TolerancePolicy
+
+    TolerancePolicy.objects.create(supplier=nordwerk, quantity_under_pct=5)
+    upsert(po_document(line_count=2))
+    services.acknowledgement_submit(number="PO-7001", revision=1, actor=Actor.for_user(nordwerk_sales, channel="portal"),
+                                    responses=[LineResponse(line=10, action="change", quantity=Decimal("390")),
+                                               LineResponse(line=20, action="accept")])
+    line10 = PurchaseOrder.objects.get().lines.get(line_number=10)
+    assert line10.response_status == "confirmed" and line10.confirmed_quantity == Decimal("390")
+    # The ERP amends the order to the committed quantity: nothing to answer again.
+    adopted = po_document(revision=2, line_count=2)
+    adopted["lines"][0]["quantity"] = "390"
+    po = upsert(adopted).purchase_order
+    po.refresh_from_db()
+    assert po.status == PurchaseOrder.Status.ACKNOWLEDGED
+    assert po.revisions.get(revision=2).changes[0]["change"] == "adopted"
+    line10.refresh_from_db()
+    assert (line10.response_status, line10.confirmed_revision) == ("confirmed", 2)
+    # Any other change (here the same line's date as well) asks the supplier again.
+    other = po_document(revision=3, line_count=2)
+    other["lines"][0].update(quantity="390", requested_date=date(2027, 1, 5).isoformat())
+    po = upsert(other).purchase_order
+    po.refresh_from_db()
+    assert po.status == PurchaseOrder.Status.CHANGED
+    assert po.lines.get(line_number=10).response_status == "open"
