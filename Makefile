@@ -6,8 +6,15 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
+# The local ERP: Tryton in a venv of its own (see erp_bridge/tryton/README.md). `make demo ERP=tryton`
+# runs the portal against it instead of writing events to a file.
+ERP ?=
+ERP_PORT ?= 8010
+TRYTON_VENV := .venv-tryton
+TRYTON_STAMP := $(TRYTON_VENV)/.installed-stamp
+TRYTON := $(TRYTON_VENV)/bin/python erp_bridge/tryton/demo_erp.py
 
-.PHONY: install demo run test bench clean
+.PHONY: install demo run test bench clean erp erp-template
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,21 +24,50 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(TRYTON_STAMP): erp_bridge/tryton/requirements.txt
+	@test -x $(TRYTON_VENV)/bin/python || $(PYTHON) -m venv $(TRYTON_VENV)
+	$(TRYTON_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TRYTON_VENV)/bin/python -m pip install --quiet -r erp_bridge/tryton/requirements.txt
+	@touch $(TRYTON_STAMP)
+
+# The demo database is built once (about a minute) and copied for every server.
+erp-template: $(TRYTON_STAMP)
+	$(TRYTON) build-template --dir var/tryton
+
+## erp: start a local Tryton (company, suppliers, products, confirmed purchases) on port $(ERP_PORT)
+erp: erp-template
+	@echo
+	@echo "  Tryton REST API:  http://127.0.0.1:$(ERP_PORT)/demo/rest/  (bearer key in var/tryton/api-key.txt)"
+	@echo "  Run the portal against it: make demo ERP=tryton (starts its own Tryton), or set TRYTON_URL,"
+	@echo "  TRYTON_DATABASE=demo and TRYTON_API_KEY for the web and worker processes."
+	@echo
+	$(TRYTON) serve --dir var/tryton --db demo --port $(ERP_PORT)
+
 ## demo: install, migrate, load demo data, then run the portal and a Celery worker (with beat) on SQLite and a file-system broker under var/
-demo: install
+demo: install $(if $(filter tryton,$(ERP)),erp-template)
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo_data
+	$(BIN)/python manage.py demo_data $(if $(filter tryton,$(ERP)),--without-orders)
 	@$(MAKE) --no-print-directory run
 
 run:
 	@echo
 	@echo "  Supplier portal:   http://$(HOST):$(PORT)/"
 	@echo "  Buyers' admin:     http://$(HOST):$(PORT)/admin/"
-	@echo "  Events for the ERP are written to var/erp/erp-events.jsonl (set ERP_WEBHOOK_URL to POST them instead)."
+	@if [ "$(ERP)" = tryton ]; then \
+	  echo "  ERP: Tryton at http://127.0.0.1:$(ERP_PORT)/ (database demo); purchases are pulled every 15 s."; \
+	else \
+	  echo "  Events for the ERP are written to var/erp/erp-events.jsonl (set ERP_WEBHOOK_URL to POST them instead)."; \
+	fi
+	@echo "  Commitments for the planning system go to var/erp/planning-commitments.csv."
 	@echo "  Stop with Ctrl-C."
 	@echo
 	@trap 'kill 0' INT TERM EXIT; \
+	  if [ "$(ERP)" = tryton ]; then \
+	    $(TRYTON) serve --dir var/tryton --db demo --port $(ERP_PORT) > var/tryton/server.log 2>&1 & \
+	    export TRYTON_URL=http://127.0.0.1:$(ERP_PORT) TRYTON_DATABASE=demo TRYTON_POLL_SECONDS=15 \
+	      TRYTON_API_KEY=$$(cat var/tryton/api-key.txt); \
+	  fi; \
 	  $(BIN)/celery -A portal worker -B -s var/celerybeat-schedule --loglevel=INFO --concurrency=2 & \
 	  DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -163,8 +163,12 @@ def _http_connector(url: str, secret: str, connect_timeout: float, read_timeout:
 
 
 def connector_for(destination: str) -> Connector:
-    """The ERP ("erp") and the planning system ("planning") each have a webhook URL, or a file:
-    JSON lines for the ERP, CSV for the planning system."""
+    """The ERP ("erp") is Tryton (TRYTON_URL), a webhook, or a file of JSON lines; the planning
+    system ("planning") a webhook or a CSV file."""
+    if destination == "erp" and settings.TRYTON_URL:
+        from erp_bridge.tryton.sync import TrytonConnector, client
+
+        return TrytonConnector(client())
     prefix = {"erp": "ERP", "planning": "PLANNING"}[destination]
     url = getattr(settings, f"{prefix}_WEBHOOK_URL")
     if url:

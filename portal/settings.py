@@ -177,6 +177,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_IMPORTS = ["erp_bridge.tryton.tasks"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -187,9 +188,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collaboration.tasks.send_acknowledgement_reminders",
         "schedule": env.float("REMINDER_SWEEP_SECONDS", default=3600.0),
     },
+    "tryton-pull": {
+        "task": "erp_bridge.tryton.tasks.pull_from_tryton",
+        "schedule": env.float("TRYTON_POLL_SECONDS", default=60.0),
+    },
     "outbox-sweep": {
         "task": "erp_bridge.tasks.sweep_outbox",
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0),
+    },
+    "erp-batches": {
+        "task": "erp_bridge.tasks.write_batches",
+        "schedule": env.float("ERP_BATCH_SECONDS", default=60.0),
     },
 }
 
@@ -211,10 +220,24 @@ ERP_FILE_DIR = Path(env.str("ERP_FILE_DIR", default=str(VAR_DIR / "erp")))
 # The planning system (MRP) receives commitments and slips; with no URL they go to a file beside the ERP's.
 PLANNING_WEBHOOK_URL = env.str("PLANNING_WEBHOOK_URL", default="")
 PLANNING_WEBHOOK_SECRET = env.str("PLANNING_WEBHOOK_SECRET", default=ERP_WEBHOOK_SECRET)
+# Tryton as the ERP (erp_bridge/tryton): with TRYTON_URL set, decided acknowledgements go to Tryton
+# instead of ERP_WEBHOOK_URL, and purchases and receipts are pulled every TRYTON_POLL_SECONDS.
+TRYTON_URL = env.str("TRYTON_URL", default="")
+TRYTON_DATABASE = env.str("TRYTON_DATABASE", default="demo")
+TRYTON_API_KEY = env.str("TRYTON_API_KEY", default="")
+TRYTON_POLL_SECONDS = env.float("TRYTON_POLL_SECONDS", default=60.0)
+TRYTON_POLL_OVERLAP_SECONDS = env.int("TRYTON_POLL_OVERLAP_SECONDS", default=300)
 ERP_MAX_ATTEMPTS = env.int("ERP_MAX_ATTEMPTS", default=12)
 ERP_RETRY_BASE_SECONDS = env.float("ERP_RETRY_BASE_SECONDS", default=2.0)
 ERP_RETRY_MAX_SECONDS = env.float("ERP_RETRY_MAX_SECONDS", default=1800.0)
 ERP_CLAIM_LEASE_SECONDS = env.int("ERP_CLAIM_LEASE_SECONDS", default=120)
+# Fallback batch mode (erp_bridge/batches.py): destinations listed in ERP_BATCH_ONLY, or down longer
+# than ERP_BATCH_AFTER_SECONDS (0: never switch automatically), get their events as numbered JSON
+# lines files under ERP_BATCH_DIR/<destination>/, written every ERP_BATCH_SECONDS.
+ERP_BATCH_ONLY = env.list("ERP_BATCH_ONLY", default=[])
+ERP_BATCH_AFTER_SECONDS = env.int("ERP_BATCH_AFTER_SECONDS", default=3600)
+ERP_BATCH_DIR = Path(env.str("ERP_BATCH_DIR", default=str(VAR_DIR / "erp" / "batches")))
+ERP_BATCH_SECONDS = env.float("ERP_BATCH_SECONDS", default=60.0)
 
 LOGGING = {
     "version": 1,

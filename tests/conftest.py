@@ -29,6 +29,7 @@ def _isolated_files(settings, tmp_path):
     settings.ERP_FILE_DIR = tmp_path / "erp"
     settings.ERP_WEBHOOK_URL = ""
     settings.PLANNING_WEBHOOK_URL = ""
+    settings.TRYTON_URL = ""
 
 
 @pytest.fixture

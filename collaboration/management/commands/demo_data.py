@@ -71,6 +71,10 @@ def demo_orders(today: date) -> list[dict]:
 class Command(BaseCommand):
     help = "Create demo suppliers, users (password printed) and purchase orders."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--without-orders", action="store_true",
+                            help="Suppliers and users only: the orders come from the ERP (e.g. Tryton).")
+
     def handle(self, *args, **options):
         User = get_user_model()
         with transaction.atomic():
@@ -95,7 +99,7 @@ class Command(BaseCommand):
                 defaults={"quantity_under_pct": 5, "quantity_over_pct": 5, "days_earlier": 5, "days_later": 3},
             )
             actor = Actor.system("demo-data", channel=Channel.ERP)
-            for data in demo_orders(date.today()):
+            for data in [] if options["without_orders"] else demo_orders(date.today()):
                 # The demo's dates move with today; an order already loaded stays as it is.
                 current = PurchaseOrder.objects.filter(number=data["number"]).values_list("revision", flat=True).first()
                 if current is not None and current >= data["revision"]:

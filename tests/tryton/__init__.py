@@ -1,0 +1,1 @@
+"""Tests against a real Tryton 8.0 server (see erp_bridge/tryton/README.md)."""

@@ -1,0 +1,123 @@
+"""The portal with a real Tryton as its ERP: purchases and receipts pulled in, decided
+acknowledgements applied to the purchase (dates on moves, amendments), refusals dead-lettered."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from collaboration import services
+from collaboration.actors import Actor
+from collaboration.models import ExceptionCase, PurchaseOrder, Receipt, Supplier, TolerancePolicy
+from collaboration.services import LineResponse
+from erp_bridge import relay
+from erp_bridge.models import OutboxMessage, SyncCursor
+from erp_bridge.tryton import sync
+
+
+@pytest.fixture
+def portal_on_tryton(settings, tryton, nordwerk, alpenguss):
+    settings.TRYTON_URL = tryton.base_url
+    settings.TRYTON_DATABASE = tryton.database
+    settings.TRYTON_API_KEY = tryton.key
+    settings.TRYTON_POLL_OVERLAP_SECONDS = 0
+    sync._client.cache_clear()
+    TolerancePolicy.objects.create(supplier=nordwerk, quantity_under_pct=50, days_later=30)
+    yield tryton
+    sync._client.cache_clear()
+
+
+def answer(user, number: str, *responses: LineResponse) -> None:
+    services.acknowledgement_submit(number=number, revision=PurchaseOrder.objects.get(number=number).revision,
+                                    actor=Actor.for_user(user, channel="portal"), responses=list(responses))
+
+
+def deliver_all() -> list[str]:
+    return [relay.deliver(m.id).status for m in OutboxMessage.objects.filter(destination="erp", status="pending")
+            .order_by("aggregate", "sequence")]
+
+
+def test_pull_imports_confirmed_purchases_once_and_reports_unknown_suppliers(portal_on_tryton, tryton):
+    report = sync.pull_purchases()
+    # PO-7001..7005 in the demo; one of them is for FOUNDRY-X, which the portal does not know.
+    assert report.seen == 5 and report.created == 4
+    assert len(report.errors) == 1 and "FOUNDRY-X" in report.errors[0]
+    po = PurchaseOrder.objects.get(number="PO-7001")
+    tryton_lines = {line["id"]: line for line in tryton.client().purchase_snapshot("PO-7001")["lines"]}
+    assert {line.line_number for line in po.lines.all()} == set(tryton_lines)
+    assert po.supplier.code == "NORDWERK" and po.ship_to == "PLANT-1" and po.revision == 1
+    assert SyncCursor.objects.get(name=sync.PURCHASES_CURSOR).value
+    # The mark stops before the refused purchase: once the supplier exists, the next poll imports it.
+    Supplier.objects.create(code="FOUNDRY-X", name="Foundry X")
+    retry = sync.pull_purchases()
+    assert retry.created == 1 and not retry.errors and PurchaseOrder.objects.filter(number="PO-7005").exists()
+    # Nothing changed in Tryton since: the next poll finds nothing new.
+    assert sync.pull_purchases().seen == 0
+    created = tryton.demo("add-purchase", "--supplier", "ALPENGUSS", "--line", "HSG-3100:12:50")
+    again = sync.pull_purchases()
+    assert (again.seen, again.created) == (1, 1)
+    assert PurchaseOrder.objects.filter(number=created["number"], supplier__code="ALPENGUSS").exists()
+
+
+def test_decided_dates_and_quantities_reach_tryton_once(portal_on_tryton, tryton, nordwerk_sales):
+    sync.pull_purchases()
+    lines = list(PurchaseOrder.objects.get(number="PO-7001").lines.order_by("line_number"))
+    later = lines[0].requested_date + dt.timedelta(days=5)
+    answer(nordwerk_sales, "PO-7001",
+           LineResponse(line=lines[0].line_number, action="change", promised_date=later),
+           LineResponse(line=lines[1].line_number, action="change", quantity=lines[1].quantity - 10),
+           *[LineResponse(line=line.line_number, action="accept") for line in lines[2:]])
+    assert deliver_all() == ["delivered"]
+    snapshot = {line["id"]: line for line in tryton.client().purchase_snapshot("PO-7001")["lines"]}
+    assert snapshot[lines[0].line_number]["planned_dates"] == [later]
+    assert snapshot[lines[1].line_number]["quantity"] == lines[1].quantity - 10
+    revision = tryton.client().purchase_snapshot("PO-7001")["revision"]
+    # The same event again (a redelivery after a lost answer) changes nothing in Tryton.
+    message = OutboxMessage.objects.get(destination="erp", aggregate="PO-7001")
+    assert sync.TrytonConnector(sync.client()).send(message.envelope()).delivered
+    assert tryton.client().purchase_snapshot("PO-7001")["revision"] == revision
+    # The amended purchase comes back as revision 2 and adopts the commitment: nothing to answer again.
+    assert sync.pull_purchases().updated == 1
+    po = PurchaseOrder.objects.get(number="PO-7001")
+    assert po.revision == 2 and po.status == PurchaseOrder.Status.ACKNOWLEDGED
+
+
+def test_a_change_tryton_refuses_is_a_dead_letter_with_its_message(portal_on_tryton, tryton, alpenguss_sales, admin_user):
+    sync.pull_purchases()
+    po = PurchaseOrder.objects.filter(supplier__code="ALPENGUSS").order_by("number").first()
+    line = po.lines.order_by("line_number").first()
+    tryton.demo("receive", "--purchase", po.number, "--line", str(line.line_number), "--quantity", str(line.quantity - 5))
+    answer(alpenguss_sales, po.number, *[
+        LineResponse(line=other.line_number, action="change", quantity=Decimal("10")) if other == line
+        else LineResponse(line=other.line_number, action="accept") for other in po.lines.all()])
+    # Outside tolerance: a buyer approves the smaller quantity, which Tryton then refuses.
+    case = ExceptionCase.objects.get(kind="proposal_outside_tolerance")
+    services.exception_case_decide(case_id=case.pk, approve=True, comment="", actor=Actor.for_user(admin_user, channel="admin"))
+    assert deliver_all() == ["delivered", "dead"]  # the accepted lines, then the approved change
+    case = ExceptionCase.objects.get(kind="delivery_failed", status="open")
+    assert "Tryton" in case.details["error"] and "received" in case.details["error"]
+    assert case.purchase_order == po
+
+
+def test_receipts_are_pulled_once(portal_on_tryton, tryton):
+    sync.pull_purchases()
+    tryton.demo("receive", "--purchase", "PO-7003")
+    report = sync.pull_receipts()
+    assert report.created >= 1 and not report.errors
+    receipts = Receipt.objects.filter(purchase_order__number="PO-7003")
+    assert receipts.count() == report.created
+    received = {rl.order_line.line_number: rl.quantity for r in receipts for rl in r.lines.all()}
+    ordered = {line.line_number: line.quantity for line in PurchaseOrder.objects.get(number="PO-7003").lines.all()}
+    assert received == ordered
+    SyncCursor.objects.filter(name=sync.RECEIPTS_CURSOR).update(value="")  # forget the mark: everything again
+    assert sync.pull_receipts().created == 0 and receipts.count() == report.created
+
+
+def test_an_unreachable_tryton_is_retried(portal_on_tryton, tryton, nordwerk_sales):
+    sync.pull_purchases()
+    line = PurchaseOrder.objects.get(number="PO-7001").lines.first()
+    answer(nordwerk_sales, "PO-7001", LineResponse(line=line.line_number, action="accept"))
+    tryton.stop()
+    assert deliver_all() == ["retry"]
+    assert "Tryton" in OutboxMessage.objects.get(destination="erp").last_error
