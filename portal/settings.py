@@ -192,6 +192,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "erp_bridge.tryton.tasks.pull_from_tryton",
         "schedule": env.float("TRYTON_POLL_SECONDS", default=60.0),
     },
+    "tryton-reconcile": {
+        "task": "erp_bridge.tryton.tasks.reconcile_with_tryton",
+        "schedule": env.float("RECONCILE_SECONDS", default=3600.0),
+    },
     "outbox-sweep": {
         "task": "erp_bridge.tasks.sweep_outbox",
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0),
@@ -227,6 +231,10 @@ TRYTON_DATABASE = env.str("TRYTON_DATABASE", default="demo")
 TRYTON_API_KEY = env.str("TRYTON_API_KEY", default="")
 TRYTON_POLL_SECONDS = env.float("TRYTON_POLL_SECONDS", default=60.0)
 TRYTON_POLL_OVERLAP_SECONDS = env.int("TRYTON_POLL_OVERLAP_SECONDS", default=300)
+# Reconciliation with the ERP (connectors that can read: Tryton) every RECONCILE_SECONDS, over the
+# orders of the last RECONCILE_DAYS.
+RECONCILE_SECONDS = env.float("RECONCILE_SECONDS", default=3600.0)
+RECONCILE_DAYS = env.int("RECONCILE_DAYS", default=180)
 ERP_MAX_ATTEMPTS = env.int("ERP_MAX_ATTEMPTS", default=12)
 ERP_RETRY_BASE_SECONDS = env.float("ERP_RETRY_BASE_SECONDS", default=2.0)
 ERP_RETRY_MAX_SECONDS = env.float("ERP_RETRY_MAX_SECONDS", default=1800.0)

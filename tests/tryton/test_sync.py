@@ -9,6 +9,7 @@ import pytest
 
 from collaboration import services
 from collaboration.actors import Actor
+from collaboration.documents import decimal_text
 from collaboration.models import ExceptionCase, PurchaseOrder, Receipt, Supplier, TolerancePolicy
 from collaboration.services import LineResponse
 from erp_bridge import relay
@@ -121,3 +122,48 @@ def test_an_unreachable_tryton_is_retried(portal_on_tryton, tryton, nordwerk_sal
     tryton.stop()
     assert deliver_all() == ["retry"]
     assert "Tryton" in OutboxMessage.objects.get(destination="erp").last_error
+
+
+def test_reconciliation_lists_drift_without_overwriting_and_resolves_it_when_fixed(portal_on_tryton, tryton, nordwerk_sales):
+    from django.core.management import call_command
+
+    from erp_bridge.models import Drift
+    from erp_bridge.reconcile import reconcile
+
+    sync.pull_purchases()
+    assert reconcile().differences == []
+    po = PurchaseOrder.objects.get(number="PO-7001")
+    lines = list(po.lines.order_by("line_number"))
+    answer(nordwerk_sales, "PO-7001", *[LineResponse(line=line.line_number, action="accept") for line in lines])
+    # In flight: the decided event is not delivered yet, so the order is skipped, not reported.
+    assert "PO-7001" in reconcile().skipped
+    deliver_all()
+    # Someone moves a date in Tryton by hand, and goods arrive that the portal has not pulled yet.
+    moved = lines[0].requested_date + dt.timedelta(days=9)
+    tryton.client().promise_dates("PO-7001", {lines[0].line_number: moved})
+    tryton.demo("receive", "--purchase", "PO-7001", "--line", str(lines[1].line_number))
+    report = reconcile(numbers=["PO-7001"])
+    found = {(d.line, d.field): (d.portal_value, d.erp_value) for d in report.differences}
+    assert found == {
+        (lines[0].line_number, "committed_date"): (lines[0].requested_date.isoformat(), moved.isoformat()),
+        (lines[1].line_number, "received_quantity"): ("0", decimal_text(lines[1].quantity)),
+    }
+    assert Drift.objects.filter(status="open").count() == 2
+    # Nothing was overwritten in the portal.
+    lines[0].refresh_from_db()
+    assert lines[0].confirmed_date == lines[0].requested_date
+    # A second run refreshes the same drift instead of adding rows.
+    reconcile(numbers=["PO-7001"])
+    assert Drift.objects.count() == 2
+    # Fixed: the receipt is pulled and the date put back; the drift resolves.
+    sync.pull_receipts()
+    tryton.client().promise_dates("PO-7001", {lines[0].line_number: lines[0].requested_date})
+    call_command("reconcile", "--po", "PO-7001", "--fail-on-drift")
+    assert set(Drift.objects.values_list("status", flat=True)) == {"resolved"}
+
+
+def test_reconcile_command_without_a_readable_erp_says_so(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="TRYTON_URL"):
+        call_command("reconcile")
