@@ -33,6 +33,7 @@ class ErpReceiver:
         self.order_violations = 0
         self.last_sequence: dict[str, int] = defaultdict(int)
         self.script: deque[Scripted] = deque()
+        self.refusals: dict[str, Scripted] = {}  # aggregate -> answer, until withdrawn
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -53,6 +54,15 @@ class ErpReceiver:
         with self.lock:
             self.script.extend(responses)
 
+    def refuse(self, aggregate: str, answer: Scripted) -> None:
+        """Answer every event of `aggregate` so (e.g. 422: data the ERP cannot take) until `accept`."""
+        with self.lock:
+            self.refusals[aggregate] = answer
+
+    def accept(self) -> None:
+        with self.lock:
+            self.refusals.clear()
+
     def _receive(self, headers, body: bytes) -> tuple[int, dict[str, str], str]:
         with self.lock:
             self.requests += 1
@@ -65,6 +75,9 @@ class ErpReceiver:
                 self.bad_signatures += 1
                 return 401, {}, str(error)
             event = json.loads(body)
+            refusal = self.refusals.get(event["aggregate"])
+            if refusal is not None:
+                return refusal.status, refusal.headers, refusal.body
             key = headers.get("Idempotency-Key")
             if key != event["id"]:
                 return 400, {}, "Idempotency-Key differs from the event id"
