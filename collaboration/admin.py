@@ -20,10 +20,13 @@ from collaboration.models import (
     AuditEvent,
     Channel,
     ExceptionCase,
+    InvoiceStatus,
     Membership,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderRevision,
+    Receipt,
+    ReceiptLine,
     RejectionReason,
     Supplier,
     TolerancePolicy,
@@ -166,12 +169,8 @@ class AcknowledgementAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["occurred_at", "action", "object_type", "object_id", "actor_label", "channel", "supplier"]
-    list_filter = ["channel", "action", "object_type"]
-    search_fields = ["object_id", "actor_label", "action"]
-    list_select_related = ["supplier"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records other systems or services write; the admin shows them."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -181,6 +180,36 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "action", "object_type", "object_id", "actor_label", "channel", "supplier"]
+    list_filter = ["channel", "action", "object_type"]
+    search_fields = ["object_id", "actor_label", "action"]
+    list_select_related = ["supplier"]
+
+
+class ReceiptLineInline(ReadOnlyInline):
+    model = ReceiptLine
+    fields = ["order_line", "quantity", "lot", "sscc"]
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "purchase_order", "received_on", "recorded_at"]
+    search_fields = ["reference", "purchase_order__number"]
+    date_hierarchy = "received_on"
+    list_select_related = ["purchase_order"]
+    inlines = [ReceiptLineInline]
+
+
+@admin.register(InvoiceStatus)
+class InvoiceStatusAdmin(ReadOnlyAdmin):
+    list_display = ["invoice_number", "supplier", "purchase_order", "status", "version", "reason", "paid_on", "updated_at"]
+    list_filter = ["status", "supplier"]
+    search_fields = ["invoice_number", "purchase_order__number"]
+    list_select_related = ["supplier", "purchase_order"]
 
 
 @admin.register(RejectionReason)

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from collaboration import services
 from collaboration.actors import Actor
+from collaboration.documents import parse_invoice_status, parse_receipt
 from collaboration.services import LineResponse
 from erp_bridge import outbox, relay
 from erp_bridge.tokens import erp_token_create
@@ -29,6 +30,11 @@ def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales):
         message = outbox.publish(type="test", aggregate="PO-9", payload={})
     relay.deliver(message.id)
     erp_token_create(name="erp")
+    erp = Actor.system("test-erp", channel="erp")
+    services.receipt_record(actor=erp, document=parse_receipt({
+        "reference": "GR-1", "purchase_order": "PO-7001", "received_on": "2026-12-01", "lines": [{"line": 10, "quantity": "5"}]}))
+    services.invoice_status_record(actor=erp, document=parse_invoice_status({
+        "supplier": "NORDWERK", "invoice_number": "INV-1", "version": 1, "status": "received", "purchase_order": "PO-7001"}))
     client.force_login(buyer)
     checked = 0
     for model, model_admin in admin.site._registry.items():
