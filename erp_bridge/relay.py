@@ -3,6 +3,7 @@
 Per destination and aggregate it sends in sequence order and never overtakes an earlier message
 that is not delivered yet. A claim is a lease: a worker killed mid-send delays the message until
 the lease expires, then any worker takes it again, so nothing is lost (the ERP dedupes by id).
+A destination in batch mode (erp_bridge/batches.py) is left alone: the batch writer takes its messages.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from collaboration import services
+from erp_bridge import batches
 from erp_bridge.connectors import DeliveryResult, connector_for
 from erp_bridge.models import DeliveryAttempt, OutboxMessage
 
@@ -27,7 +29,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RelayOutcome:
-    status: str  # of the last message tried: "delivered", "retry", "dead"; or "skipped" if none was due
+    # Of the last message tried: "delivered", "retry", "dead"; "skipped" if none was due; "batched" if
+    # its destination takes batch files now (nothing claimed, no attempt counted).
+    status: str
     retry_in: float | None = None
     message_id: uuid.UUID | None = None  # the last message tried
     next_message_id: uuid.UUID | None = None  # the next pending message of the aggregate, after a delivery
@@ -48,9 +52,12 @@ def _claimable() -> QuerySet[OutboxMessage]:
     )
 
 
-def due_message_ids(*, limit: int = 500) -> list[uuid.UUID]:
-    """Heads of their aggregates that are due now: what the sweeper hands to workers."""
-    return list(_claimable().order_by("next_attempt_at").values_list("id", flat=True)[:limit])
+def due_message_ids(*, limit: int = 500, overdue_for: float = 0) -> list[uuid.UUID]:
+    """Heads of their aggregates that are due now, or that have been due for `overdue_for` seconds:
+    what the sweeper hands to workers (a message due a moment ago still has its nudge coming)."""
+    cutoff = timezone.now() - timedelta(seconds=overdue_for)
+    due = _claimable().filter(next_attempt_at__lte=cutoff).exclude(destination__in=batches.batch_destinations())
+    return list(due.order_by("next_attempt_at").values_list("id", flat=True)[:limit])
 
 
 def backoff_seconds(attempt: int, *, retry_after: float | None = None) -> float:
@@ -62,14 +69,16 @@ def backoff_seconds(attempt: int, *, retry_after: float | None = None) -> float:
     return delay
 
 
-def _claim(message_id: uuid.UUID | str, *, run: int) -> list[OutboxMessage]:
+def _claim(message_id: uuid.UUID | str, *, run: int) -> list[OutboxMessage] | None:
     """Lease the message, if it is due and the head of its aggregate, and up to `run - 1` due messages
-    that directly follow it, in one transaction."""
+    that directly follow it, in one transaction. None if its destination takes batch files now."""
     with transaction.atomic():
         _relaxed_commit()
         head = _claimable().select_for_update(skip_locked=True, of=("self",)).filter(id=message_id).first()
         if head is None:
             return []
+        if batches.in_batch_mode(head.destination):
+            return None
         claimed = [head]
         if run > 1:
             now = timezone.now()
@@ -112,6 +121,8 @@ def deliver(message_id: uuid.UUID | str, *, run: int = 1) -> RelayOutcome:
     """Claim the message and up to `run - 1` messages that follow it, send them in order until one
     fails, and record every outcome in one transaction."""
     claimed = _claim(message_id, run=run)
+    if claimed is None:
+        return RelayOutcome(status="batched")
     if not claimed:
         return RelayOutcome(status="skipped")
     connector = connector_for(claimed[0].destination)
@@ -185,12 +196,18 @@ def _record(claimed: list[OutboxMessage], sent: list[_Sent]) -> RelayOutcome:
         if unsent:
             # Claimed but not tried (an earlier one failed): back to the queue, the attempt not counted.
             OutboxMessage.objects.filter(id__in=unsent).update(lease_until=None, attempt_count=F("attempt_count") - 1)
+        # Down from the first message the destination could not take; up again once it answers
+        # (a refusal answers too). Writes only when that changes.
+        if failed is not None and not failed.result.permanent:
+            batches.delivery_failed(failed.message.destination, at=failed.started_at)
+        else:
+            batches.delivery_succeeded(claimed[0].destination)
     if failed is not None:
         message = failed.message
         if status == OutboxMessage.Status.DEAD:
             logger.warning("outbox message %s dead after %s attempts: %s", message.id, message.attempt_count,
                            failed.result.error)
-        return RelayOutcome(status=status if status == "dead" else "retry", retry_in=retry_in,
+        return RelayOutcome(status="dead" if status == OutboxMessage.Status.DEAD else "retry", retry_in=retry_in,
                             message_id=message.id, delivered=len(delivered))
     last = delivered[-1].message
     following = (

@@ -1,9 +1,10 @@
-"""Celery tasks of the relay: thin wrappers that take ids and call `erp_bridge.relay`."""
+"""Celery tasks of the relay and the batch writer: thin wrappers around `erp_bridge.relay` and `.batches`."""
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
-from erp_bridge import relay
+from erp_bridge import batches, relay
 
 
 # A delivery task claims a run of up to RUN consecutive messages of one PO (one transaction to
@@ -29,11 +30,18 @@ def deliver_message(message_id: str) -> str:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def sweep_outbox() -> int:
-    """Hand every due head-of-aggregate message to a worker: catches nudges that never arrived."""
-    ids = relay.due_message_ids()
+    """Hand every head-of-aggregate message that has been due for a sweep interval to a worker:
+    catches nudges that never arrived, without doubling the ones still on their way."""
+    ids = relay.due_message_ids(overdue_for=settings.OUTBOX_SWEEP_SECONDS)
     for message_id in ids:
         deliver_message.delay(str(message_id))
     return len(ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def write_batches() -> int:
+    """Switch destinations that are batch-only or down too long to batch files, and write their files."""
+    return len(batches.batches_write_due())
 
 
 def replay(messages) -> list:

@@ -1,24 +1,112 @@
-"""/metrics in the Prometheus text format: outbox depth, sync lag, delivery rate, dead letters, open cases.
+"""Sync figures per destination (outbox depth, sync lag, deliveries per minute, dead letters, mode,
+batch files), shared by the admin's delivery status page and /metrics in the Prometheus text format.
 
-Open by default (counts only, no business data); set METRICS_TOKEN to require
+/metrics is open by default (counts only, no business data); set METRICS_TOKEN to require
 `Authorization: Bearer <token>` from the scraper.
 """
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import TruncMinute
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from collaboration.models import ExceptionCase
-from erp_bridge.models import DeliveryAttempt, OutboxMessage
+from erp_bridge import batches
+from erp_bridge.models import DeliveryAttempt, DeliveryBatch, DestinationState, OutboxMessage
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CHART_MINUTES = 60
+
+
+@dataclass(frozen=True)
+class DestinationFigures:
+    destination: str
+    mode: str  # DestinationState.Mode
+    batch_only: bool
+    down_since: datetime | None
+    switched_at: datetime | None
+    switched_by: str
+    pending: int
+    dead: int
+    delivered: int
+    lag_seconds: float  # age of the oldest pending event, 0 when none waits
+    deliveries_last_minute: int
+    deliveries_last_hour: int
+    per_minute: list[int]  # deliveries per clock minute, the last CHART_MINUTES, the current one last
+    batch_count: int
+    last_batch_number: int | None
+    last_batch_at: datetime | None
+
+    @property
+    def last_batch_file(self) -> str:
+        return batches.batch_file_name(self.destination, self.last_batch_number) if self.last_batch_number else ""
+
+
+def delivery_figures(*, now: datetime | None = None) -> list[DestinationFigures]:
+    """Every destination's figures in four aggregate queries, however many events there are."""
+    now = now or timezone.now()
+    by_status: dict[tuple[str, str], int] = {}
+    oldest: dict[str, datetime] = {}
+    for row in OutboxMessage.objects.values("destination", "status").annotate(n=Count("id"), oldest=Min("occurred_at")):
+        by_status[row["destination"], row["status"]] = row["n"]
+        if row["status"] == OutboxMessage.Status.PENDING:
+            oldest[row["destination"]] = row["oldest"]
+    current_minute = now.replace(second=0, microsecond=0)
+    per_minute: dict[str, list[int]] = {}
+    last_minute: dict[str, int] = {}
+    last_hour: dict[str, int] = {}
+    delivered = (
+        DeliveryAttempt.objects.filter(outcome=DeliveryAttempt.Outcome.DELIVERED, attempted_at__gte=now - timedelta(hours=1))
+        .annotate(minute=TruncMinute("attempted_at"))
+        .values("message__destination", "minute")
+        .annotate(n=Count("id"), recent=Count("id", filter=Q(attempted_at__gte=now - timedelta(minutes=1))))
+    )
+    for row in delivered:
+        destination = row["message__destination"]
+        last_hour[destination] = last_hour.get(destination, 0) + row["n"]
+        last_minute[destination] = last_minute.get(destination, 0) + row["recent"]
+        index = CHART_MINUTES - 1 - int((current_minute - row["minute"]).total_seconds() // 60)
+        if 0 <= index < CHART_MINUTES:
+            per_minute.setdefault(destination, [0] * CHART_MINUTES)[index] += row["n"]
+    states = {state.destination: state for state in DestinationState.objects.all()}
+    batch_rows = {
+        row["destination"]: row
+        for row in DeliveryBatch.objects.values("destination").annotate(
+            count=Count("id"), last_number=Max("number"), last_at=Max("created_at"))
+    }
+    batch_only = batches.batch_only()
+    destinations = sorted({"erp"} | batch_only | {d for d, _ in by_status} | set(states) | set(batch_rows))
+    figures = []
+    for d in destinations:
+        state = states.get(d) or DestinationState(destination=d)
+        batch_row = batch_rows.get(d, {})
+        figures.append(DestinationFigures(
+            destination=d,
+            mode=DestinationState.Mode.BATCH if d in batch_only else state.mode,
+            batch_only=d in batch_only,
+            down_since=state.down_since,
+            switched_at=state.switched_at,
+            switched_by=state.switched_by,
+            pending=by_status.get((d, OutboxMessage.Status.PENDING), 0),
+            dead=by_status.get((d, OutboxMessage.Status.DEAD), 0),
+            delivered=by_status.get((d, OutboxMessage.Status.DELIVERED), 0),
+            lag_seconds=max(0.0, (now - oldest[d]).total_seconds()) if d in oldest else 0.0,
+            deliveries_last_minute=last_minute.get(d, 0),
+            deliveries_last_hour=last_hour.get(d, 0),
+            per_minute=per_minute.get(d, [0] * CHART_MINUTES),
+            batch_count=batch_row.get("count", 0),
+            last_batch_number=batch_row.get("last_number"),
+            last_batch_at=batch_row.get("last_at"),
+        ))
+    return figures
 
 
 def _family(name: str, kind: str, help_text: str, samples: list[tuple[dict, float]]) -> list[str]:
@@ -31,33 +119,33 @@ def _family(name: str, kind: str, help_text: str, samples: list[tuple[dict, floa
 
 def render_metrics() -> str:
     now = timezone.now()
-    by_status = {
-        (row["destination"], row["status"]): row["n"]
-        for row in OutboxMessage.objects.values("destination", "status").annotate(n=Count("id"))
-    }
-    destinations = sorted({destination for destination, _ in by_status} | {"erp"})
-    oldest = dict(
-        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING)
-        .values("destination").annotate(oldest=Min("occurred_at")).values_list("destination", "oldest")
-    )
-    recent = dict(
-        DeliveryAttempt.objects.filter(attempted_at__gte=now - timedelta(minutes=1), outcome=DeliveryAttempt.Outcome.DELIVERED)
-        .values("message__destination").annotate(n=Count("id")).values_list("message__destination", "n")
-    )
+    figures = delivery_figures(now=now)
     cases = dict(
         ExceptionCase.objects.filter(status=ExceptionCase.Status.OPEN).values("kind").annotate(n=Count("id")).values_list("kind", "n")
     )
+
+    def per_destination(value) -> list[tuple[dict, float]]:
+        return [({"destination": f.destination}, value(f)) for f in figures]
+
     lines: list[str] = []
-    lines += _family("portal_outbox_pending", "gauge", "Events waiting to be delivered.",
-                     [({"destination": d}, by_status.get((d, "pending"), 0)) for d in destinations])
+    lines += _family("portal_outbox_pending", "gauge", "Events waiting to be delivered.", per_destination(lambda f: f.pending))
     lines += _family("portal_outbox_dead_letters", "gauge", "Events that failed for good and wait for a replay.",
-                     [({"destination": d}, by_status.get((d, "dead"), 0)) for d in destinations])
-    lines += _family("portal_outbox_delivered_total", "counter", "Events delivered.",
-                     [({"destination": d}, by_status.get((d, "delivered"), 0)) for d in destinations])
+                     per_destination(lambda f: f.dead))
+    lines += _family("portal_outbox_delivered_total", "counter", "Events delivered.", per_destination(lambda f: f.delivered))
     lines += _family("portal_outbox_lag_seconds", "gauge", "Age of the oldest undelivered event (sync lag).",
-                     [({"destination": d}, (now - oldest[d]).total_seconds() if d in oldest else 0) for d in destinations])
+                     per_destination(lambda f: f.lag_seconds))
     lines += _family("portal_outbox_deliveries_last_minute", "gauge", "Deliveries in the last 60 seconds.",
-                     [({"destination": d}, recent.get(d, 0)) for d in destinations])
+                     per_destination(lambda f: f.deliveries_last_minute))
+    lines += _family("portal_outbox_deliveries_last_hour", "gauge", "Deliveries in the last hour.",
+                     per_destination(lambda f: f.deliveries_last_hour))
+    lines += _family("portal_destination_mode", "gauge", "How events reach the destination: 1 for the current mode.",
+                     [({"destination": f.destination, "mode": mode}, float(f.mode == mode))
+                      for f in figures for mode in DestinationState.Mode.values])
+    lines += _family("portal_destination_down_seconds", "gauge",
+                     "Time since the first failed delivery after the last success; 0 when up.",
+                     per_destination(lambda f: (now - f.down_since).total_seconds() if f.down_since else 0))
+    lines += _family("portal_outbox_batch_files_total", "counter", "Batch files written (fallback batch mode).",
+                     per_destination(lambda f: f.batch_count))
     lines += _family("portal_exception_cases_open", "gauge", "Cases waiting for a buyer.",
                      [({"kind": kind}, cases.get(kind, 0)) for kind in ExceptionCase.Kind.values])
     return "\n".join(lines) + "\n"

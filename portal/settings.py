@@ -182,6 +182,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# How often beat sweeps the outbox for messages whose nudge got lost (due that long, and not sent).
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
     "idempotency-key-purge": {"task": "portal.tasks.purge_idempotency_records", "schedule": 3600.0},
     "acknowledgement-reminders": {
@@ -198,7 +200,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox-sweep": {
         "task": "erp_bridge.tasks.sweep_outbox",
-        "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0),
+        "schedule": OUTBOX_SWEEP_SECONDS,
     },
     "erp-batches": {
         "task": "erp_bridge.tasks.write_batches",

@@ -11,14 +11,6 @@ from erp_bridge.models import DeliveryAttempt, OutboxMessage
 from tests.support.erp_receiver import Scripted
 
 
-@pytest.fixture
-def http_erp(settings, erp_receiver):
-    settings.ERP_WEBHOOK_URL = erp_receiver.url
-    settings.ERP_WEBHOOK_SECRET = erp_receiver.secret
-    settings.ERP_READ_TIMEOUT = 2
-    return erp_receiver
-
-
 def publish(aggregate="PO-1", **payload) -> OutboxMessage:
     with transaction.atomic():
         return outbox.publish(type="acknowledgement.decided", aggregate=aggregate, payload=payload or {"n": 1})

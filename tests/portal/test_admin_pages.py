@@ -3,12 +3,14 @@ import pytest
 from django.contrib import admin
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from collaboration import services
 from collaboration.actors import Actor
 from collaboration.documents import parse_invoice_status, parse_receipt
 from collaboration.services import LineResponse
 from erp_bridge import outbox, relay
+from erp_bridge.models import Drift
 from erp_bridge.tokens import erp_token_create
 from tests.factories import create_purchase_order
 
@@ -35,6 +37,8 @@ def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales):
         "reference": "GR-1", "purchase_order": "PO-7001", "received_on": "2026-12-01", "lines": [{"line": 10, "quantity": "5"}]}))
     services.invoice_status_record(actor=erp, document=parse_invoice_status({
         "supplier": "NORDWERK", "invoice_number": "INV-1", "version": 1, "status": "received", "purchase_order": "PO-7001"}))
+    Drift.objects.create(source="tryton", purchase_order="PO-7001", line=10, field="quantity", portal_value="400",
+                         erp_value="390", last_seen_at=timezone.now())
     client.force_login(buyer)
     checked = 0
     for model, model_admin in admin.site._registry.items():

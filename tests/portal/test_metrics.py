@@ -40,3 +40,42 @@ def test_metrics_token_is_required_when_set(client, db, settings):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret").status_code == 200
+
+
+def test_metrics_report_each_destinations_mode_down_time_and_batch_files(client, db, settings, tmp_path):
+    from erp_bridge import batches
+    from erp_bridge.models import DestinationState
+
+    settings.ERP_BATCH_DIR = tmp_path / "batches"
+    batches.forget_cached_states()
+    try:
+        relay.deliver(publish("PO-1").id)
+        DestinationState.objects.create(destination="planning", down_since=timezone.now() - timedelta(seconds=120))
+        batches.destination_switch_to_batch(destination="erp", by="test")
+        publish("PO-2")
+        batches.batch_write(destination="erp")
+        publish("PO-3")
+        batches.batch_write(destination="erp")
+    finally:
+        batches.forget_cached_states()
+    text = client.get("/metrics").content.decode()
+    assert "# TYPE portal_destination_mode gauge" in text
+    assert sample(text, 'portal_destination_mode{destination="erp",mode="batch"}') == 1
+    assert sample(text, 'portal_destination_mode{destination="erp",mode="online"}') == 0
+    assert sample(text, 'portal_destination_mode{destination="planning",mode="online"}') == 1
+    assert sample(text, 'portal_outbox_batch_files_total{destination="erp"}') == 2
+    assert sample(text, 'portal_outbox_batch_files_total{destination="planning"}') == 0
+    assert 119 <= sample(text, 'portal_destination_down_seconds{destination="planning"}') < 200
+    assert sample(text, 'portal_destination_down_seconds{destination="erp"}') == 0
+    # One delivered online, two into batch files.
+    assert sample(text, 'portal_outbox_deliveries_last_hour{destination="erp"}') == 3
+
+
+def test_metrics_and_the_admin_page_share_one_computation(db):
+    from portal.metrics import CHART_MINUTES, delivery_figures
+
+    relay.deliver(publish("PO-1").id)
+    relay.deliver(publish("PO-2").id)
+    (erp,) = delivery_figures()
+    assert (erp.destination, erp.delivered, erp.deliveries_last_hour) == ("erp", 2, 2)
+    assert len(erp.per_minute) == CHART_MINUTES and sum(erp.per_minute) == 2
