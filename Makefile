@@ -81,6 +81,8 @@ bench: install
 	$(BIN)/python bench/purchase_order_list.py
 	$(BIN)/python bench/purchase_order_detail.py
 	$(BIN)/python bench/api_acknowledgements.py
+	$(BIN)/python bench/relay_throughput.py
+	$(BIN)/python bench/fault_runs.py
 
 clean:
 	rm -rf var .pytest_cache

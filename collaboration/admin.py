@@ -122,7 +122,7 @@ class AcknowledgementInline(ReadOnlyInline):
 
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(admin.ModelAdmin):
-    # Orders come from the ERP; the admin shows them, services change them.
+    # Orders come from the ERP; the admin shows them, services change them: view only.
     list_display = ["number", "supplier", "revision", "status", "order_date", "acknowledgement_due", "ship_to", "currency"]
     list_filter = [AcknowledgementDueFilter, CommitmentFilter, "status", "supplier", "currency"]
     search_fields = ["number", "lines__item"]
@@ -143,6 +143,12 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     inlines = [PurchaseOrderLineInline, PurchaseOrderRevisionInline, AcknowledgementInline]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -197,11 +203,15 @@ class ReceiptLineInline(ReadOnlyInline):
 
 @admin.register(Receipt)
 class ReceiptAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "purchase_order", "received_on", "recorded_at"]
+    list_display = ["reference", "purchase_order", "supplier", "received_on", "recorded_at"]
     search_fields = ["reference", "purchase_order__number"]
     date_hierarchy = "received_on"
-    list_select_related = ["purchase_order"]
+    list_select_related = ["purchase_order__supplier"]
     inlines = [ReceiptLineInline]
+
+    @admin.display(description="Supplier", ordering="purchase_order__supplier__code")
+    def supplier(self, receipt: Receipt) -> str:
+        return receipt.purchase_order.supplier.code
 
 
 @admin.register(InvoiceStatus)

@@ -209,9 +209,25 @@ def validation_details(error: ValidationError) -> dict[str, Any]:
         node = details
         for part in location[:-1]:
             node = node.setdefault(part, {})
-        message = item["msg"].removeprefix("Value error, ")
-        node.setdefault(location[-1], []).append(message)
+        node.setdefault(location[-1], []).append(_message(item))
     return details
+
+
+PATTERN_MESSAGES = {
+    r"^\d{4}-\d{2}-\d{2}$": "Use a valid date as YYYY-MM-DD.",
+    r"^(\d{4}-\d{2}-\d{2})?$": "Use a valid date as YYYY-MM-DD, or leave it empty.",
+    r"^(\d{18})?$": "An SSCC has 18 digits.",
+    r"^[A-Z]{3}$": "Use an ISO 4217 currency code such as EUR.",
+}
+
+
+def _message(item: dict) -> str:
+    """pydantic's message, in words for the cases its own wording speaks of internals."""
+    if item["type"] == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") in PATTERN_MESSAGES:
+        return PATTERN_MESSAGES[item["ctx"]["pattern"]]
+    if item["type"] == "too_short" and item.get("ctx", {}).get("min_length") == 1 and item["loc"][-1:] == ("lines",):
+        return "Give at least one line."
+    return item["msg"].removeprefix("Value error, ")
 
 
 def parse_purchase_order(data: Any, *, number: str | None = None) -> PurchaseOrderDocument:

@@ -357,6 +357,9 @@ class ReceiptLine(models.Model):
         ordering = ["receipt", "order_line", "id"]
         constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="receipt_line_quantity_not_zero")]
 
+    def __str__(self) -> str:
+        return f"{self.receipt.reference}: line {self.order_line.line_number}, {self.quantity.normalize()}"
+
 
 class InvoiceStatus(models.Model):
     """The ERP's latest word on a supplier invoice: received, approved, blocked (with reason) or paid."""

@@ -119,3 +119,13 @@ def test_anonymous_callers_and_supplier_sessions_cannot_push(client, order, nord
     assert put(client, "/api/v1/erp/receipts/GR-5001", receipt()).status_code in (401, 403)
     assert put(client, status_url(), {"version": 1, "status": "received"}).status_code in (401, 403)
     assert not Receipt.objects.exists() and not InvoiceStatus.objects.exists()
+
+
+def test_field_errors_speak_of_the_field_not_of_patterns(erp_client, order):
+    response = put(erp_client, "/api/v1/erp/receipts/GR-5001",
+                   receipt(received_on="01.12.2026", lines=[{"line": 10, "quantity": "5", "sscc": "1234"}]))
+    errors = response.json()["errors"]
+    assert errors["received_on"] == ["Use a valid date as YYYY-MM-DD."]
+    assert errors["lines"]["0"]["sscc"] == ["An SSCC has 18 digits."]
+    assert put(erp_client, "/api/v1/erp/receipts/GR-5001", receipt(lines=[])).json()["errors"]["lines"] == [
+        "Give at least one line."]
