@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=3000, help="backlog for the throughput phase")
     parser.add_argument("--paced", type=int, default=600, help="events of the latency phase")
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--pace", type=float, default=PACE, help="latency phase rate as a share of the throughput")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
 
@@ -62,9 +63,9 @@ def main() -> None:
                 print(f"  delivered at {rate:.0f} events/s; trivial tasks ...", flush=True)
                 _wait(lambda: broker.llen("celery") == 0, "left-over nudges")
                 trivial = _trivial_rate(broker)
-                print(f"  {trivial:.0f} trivial tasks/s; {args.paced} events paced at {rate * PACE:.0f}/s ...", flush=True)
+                print(f"  {trivial:.0f} trivial tasks/s; {args.paced} events paced at {rate * args.pace:.0f}/s ...", flush=True)
                 since = time.time()
-                _publish(args.paced, start=args.events, per_second=max(rate * PACE, 1.0))
+                _publish(args.paced, start=args.events, per_second=max(rate * args.pace, 1.0))
                 _wait(lambda: len(receiver.applied) >= args.events + args.paced, "paced")
             latencies = _latencies(since)
         finally:
