@@ -86,7 +86,17 @@ def purchase_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     context = _detail_context(request, number)
     if request.htmx and "lines" in request.GET:
         return render(request, DETAIL_TEMPLATE + "#line-rows", context)  # "show more lines"
+    if request.htmx and "panel" in request.GET:
+        return render(request, DETAIL_TEMPLATE + "#answer-panel", context)  # after a draft changed
     return render(request, DETAIL_TEMPLATE, context)
+
+
+def _row_after_change(request: HttpRequest, number: str, line_number: int) -> HttpResponse:
+    """The changed row for htmx; the answer panel hears `draft-changed` and fetches itself again."""
+    context, row = _row(request, number, line_number)
+    response = render(request, DETAIL_TEMPLATE + "#line-row", {**context, "row": row})
+    response["HX-Trigger"] = "draft-changed"
+    return response
 
 
 def _row(request: HttpRequest, number: str, line_number: int):
@@ -116,8 +126,7 @@ def line_response_edit(request: HttpRequest, number: str, line_number: int) -> H
                 form.add_error(None, error.message)
             else:
                 if request.htmx:
-                    context, row = _row(request, number, line_number)
-                    return render(request, DETAIL_TEMPLATE + "#line-row", {**context, "row": row})
+                    return _row_after_change(request, number, line_number)
                 messages.success(request, f"Line {line_number} saved in your draft.")
                 return redirect("collaboration:purchase-order-detail", number=number)
     else:
@@ -145,8 +154,7 @@ def line_response_discard(request: HttpRequest, number: str, line_number: int) -
     except DomainError as error:
         messages.error(request, error.message)
     if request.htmx:
-        context, row = _row(request, number, line_number)
-        return render(request, DETAIL_TEMPLATE + "#line-row", {**context, "row": row})
+        return _row_after_change(request, number, line_number)
     return redirect("collaboration:purchase-order-detail", number=number)
 
 
@@ -173,7 +181,13 @@ def acknowledgement_submit(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Your responses were submitted." if not accept_remaining else "All remaining lines accepted.")
+        drafted = request.POST.get("drafted", "0")
+        if not accept_remaining:
+            messages.success(request, "Your responses were submitted.")
+        elif drafted.isdigit() and int(drafted) > 0:
+            messages.success(request, f"Your {drafted} drafted line(s) were submitted and all other lines accepted.")
+        else:
+            messages.success(request, "All remaining lines accepted.")
     return redirect("collaboration:purchase-order-detail", number=number)
 
 

@@ -55,8 +55,9 @@ def test_split_with_later_date_is_approved_by_the_buyer(
     form.get_by_label("Split 2 date").fill(second.isoformat())
     form.get_by_role("button", name="Save to draft").click()
     page.locator("#line-10").get_by_text(f"250 on {second.isoformat()}").wait_for()
-    page.get_by_role("button", name="Accept all remaining lines").click()
-    page.get_by_text("All remaining lines accepted.").wait_for()
+    # The answer panel was swapped along with the row: it now speaks of the drafted line.
+    page.get_by_role("button", name="Submit 1 drafted line and accept all other lines").click()
+    page.get_by_text("Your 1 drafted line(s) were submitted and all other lines accepted.").wait_for()
     assert page.get_by_test_id("po-status").inner_text() == "Proposal with the buyer"
     page.screenshot(path=str(tmp_path / "proposed.png"), full_page=True)
 

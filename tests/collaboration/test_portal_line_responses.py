@@ -39,6 +39,29 @@ def test_saving_a_change_stores_a_draft_and_returns_the_row_with_differences(pag
     draft = AcknowledgementLine.objects.get()
     assert draft.decision == "draft" and [e.quantity for e in draft.schedule.all()] == [150, 250]
     assert PurchaseOrderLine.objects.get(line_number=10).response_status == "open"
+    # The answer panel is told to fetch itself again: it now offers to submit the drafted line.
+    assert response["HX-Trigger"] == "draft-changed"
+    panel = page.get(reverse("collaboration:purchase-order-detail", args=["PO-7001"]) + "?panel=1",
+                     HTTP_HX_REQUEST="true").content.decode()
+    assert panel.lstrip().startswith('<section id="acknowledgement"')
+    assert "Submit 1 drafted line and accept all other lines" in panel and "Submit 1 drafted line only" in panel
+
+
+def test_discarding_with_htmx_refreshes_the_answer_panel(page):
+    page.post(respond_url(), {"revision": 1, "action": "accept"}, HTTP_HX_REQUEST="true")
+    response = page.post(reverse("collaboration:line-discard", args=["PO-7001", 10]), HTTP_HX_REQUEST="true")
+    assert response["HX-Trigger"] == "draft-changed"
+    panel = page.get(reverse("collaboration:purchase-order-detail", args=["PO-7001"]) + "?panel=1",
+                     HTTP_HX_REQUEST="true").content.decode()
+    assert "Accept all remaining lines" in panel and "drafted line" not in panel
+
+
+def test_accepting_the_rest_with_a_draft_says_both_happened(page):
+    page.post(respond_url(20), {"revision": 1, "action": "change", "promised_date": LATER.isoformat()})
+    response = page.post(reverse("collaboration:acknowledgement-submit", args=["PO-7001"]),
+                         {"revision": 1, "accept_remaining": "1", "drafted": "1"}, follow=True)
+    assert "Your 1 drafted line(s) were submitted and all other lines accepted." in response.content.decode()
+    assert PurchaseOrderLine.objects.get(line_number=10).response_status == "confirmed"
 
 
 def test_invalid_response_shows_errors_against_the_field_and_saves_nothing(page):
