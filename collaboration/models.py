@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -11,6 +12,11 @@ class Supplier(models.Model):
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    gs1_company_prefix = models.CharField(
+        max_length=12, blank=True,
+        validators=[RegexValidator(r"^\d{6,12}$", "A GS1 Company Prefix has 6 to 12 digits.")],
+        help_text="The supplier's own GS1 Company Prefix for SSCCs; empty: the portal's GS1_COMPANY_PREFIX is used.",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -390,6 +396,23 @@ class InvoiceStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_number}: {self.status}"
+
+
+class SsccCounter(models.Model):
+    """The last serial reference handed out under a GS1 Company Prefix and extension digit (locked
+    while allocating, so serials are gap-free and never repeat)."""
+
+    company_prefix = models.CharField(max_length=12)
+    extension_digit = models.PositiveSmallIntegerField(default=0)
+    last_serial = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company_prefix", "extension_digit"], name="sscc_counter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.extension_digit}/{self.company_prefix}: {self.last_serial}"
 
 
 class AuditEvent(models.Model):

@@ -212,6 +212,9 @@ CELERY_BEAT_SCHEDULE = {
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Collaboration rules ---
+# SSCCs for suppliers without a GS1 Company Prefix of their own come from this one (the buyer's).
+GS1_COMPANY_PREFIX = env.str("GS1_COMPANY_PREFIX", default="")
+GS1_SSCC_EXTENSION_DIGIT = env.int("GS1_SSCC_EXTENSION_DIGIT", default=0)
 ACKNOWLEDGEMENT_LEAD_DAYS = env.int("ACKNOWLEDGEMENT_LEAD_DAYS", default=3)
 # Where the portal is reached, for links in e-mails.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")

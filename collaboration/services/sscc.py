@@ -1,0 +1,42 @@
+"""SSCCs for a supplier's packages: allocated gap-free from a GS1 Company Prefix, or supplied by
+the supplier and validated. Uniqueness across the system is the packages' database constraint."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from collaboration.errors import InvalidDocument
+from collaboration.gs1 import InvalidNumber, company_prefix_validate, sscc_compose
+from collaboration.models import SsccCounter, Supplier
+
+MAX_PER_CALL = 10_000
+
+
+def sscc_allocate(*, supplier: Supplier, count: int = 1) -> list[str]:
+    """`count` new SSCCs under the supplier's prefix (else the portal's), in serial order.
+
+    The counter row is locked for the allocating transaction: concurrent callers queue, serials
+    never repeat; a rolled-back caller gives its serials back, so they stay gap-free."""
+    if not 1 <= count <= MAX_PER_CALL:
+        raise InvalidDocument(f"Ask for 1 to {MAX_PER_CALL} SSCCs at a time.", details={"count": ["Out of range."]})
+    prefix = supplier.gs1_company_prefix or settings.GS1_COMPANY_PREFIX
+    if not prefix:
+        raise InvalidDocument(
+            "No GS1 Company Prefix for SSCCs: enter the supplier's own, or set GS1_COMPANY_PREFIX.",
+            details={"sscc": ["No GS1 Company Prefix is configured; enter SSCCs from your own labels."]},
+        )
+    try:
+        prefix = company_prefix_validate(prefix)
+        extension = settings.GS1_SSCC_EXTENSION_DIGIT
+        with transaction.atomic():
+            SsccCounter.objects.bulk_create(
+                [SsccCounter(company_prefix=prefix, extension_digit=extension)], ignore_conflicts=True
+            )
+            counter = SsccCounter.objects.select_for_update().get(company_prefix=prefix, extension_digit=extension)
+            first = counter.last_serial + 1
+            numbers = [sscc_compose(extension=extension, prefix=prefix, serial=first + n) for n in range(count)]
+            counter.last_serial += count
+            counter.save(update_fields=["last_serial"])
+    except InvalidNumber as error:
+        raise InvalidDocument(str(error), details={"sscc": [str(error)]}) from None
+    return numbers
