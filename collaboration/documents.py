@@ -176,6 +176,84 @@ class InvoiceStatusDocument(BaseModel):
         return canonical_hash(self.canonical)
 
 
+class ShipmentLineDocument(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    line: int = Field(ge=1, le=999999, description="Line number within the shipment.")
+    purchase_order: Code
+    order_line: int = Field(ge=1, description="The purchase order line shipped.")
+    quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
+    lot: str = Field(default="", max_length=35)
+    serial_numbers: tuple[Annotated[str, Field(min_length=1, max_length=60)], ...] = ()
+
+
+class PackageContentDocument(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line: int = Field(ge=1, description="The shipment line packed.")
+    quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
+
+
+class PackageDocument(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    reference: str = Field(min_length=1, max_length=35, description="Its name within the shipment, e.g. P1.")
+    sscc: str = Field(default="", max_length=24, description="Empty: the portal allocates one.")
+    kind: Literal["pallet", "carton", "crate", "other"]
+    parent: str = Field(default="", max_length=35, description="The reference of the package it sits in.")
+    contents: tuple[PackageContentDocument, ...] = ()
+
+
+class ShipmentDocument(BaseModel):
+    """An ASN as a supplier sends it (portal, API, spreadsheet, DESADV)."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    number: Code
+    ship_to: Code
+    despatch_date: IsoDate
+    expected_arrival: IsoDate
+    carrier: str = Field(default="", max_length=100)
+    tracking_number: str = Field(default="", max_length=100)
+    lines: tuple[ShipmentLineDocument, ...] = Field(min_length=1)
+    packages: tuple[PackageDocument, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ShipmentDocument:
+        if self.expected_arrival < self.despatch_date:
+            raise ValueError("The expected arrival cannot be before the despatch date.")
+        numbers = [line.line for line in self.lines]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("Shipment line numbers must be unique.")
+        references = [package.reference for package in self.packages]
+        if len(set(references)) != len(references):
+            raise ValueError("Package references must be unique within the shipment.")
+        parents = {package.reference: package.parent for package in self.packages}
+        for reference, parent in parents.items():
+            if parent and parent not in parents:
+                raise ValueError(f"Package {reference} sits in {parent}, which is not in the shipment.")
+            seen = {reference}
+            while parent:
+                if parent in seen:
+                    raise ValueError(f"Package {reference} is nested in itself.")
+                seen.add(parent)
+                parent = parents.get(parent, "")
+        if self.packages:
+            packed: dict[int, Decimal] = {}
+            for package in self.packages:
+                for content in package.contents:
+                    if content.line not in numbers:
+                        raise ValueError(f"Package {package.reference} holds line {content.line}, which is not in the shipment.")
+                    packed[content.line] = packed.get(content.line, Decimal(0)) + content.quantity
+            for line in self.lines:
+                if packed.get(line.line, Decimal(0)) != line.quantity:
+                    raise ValueError(
+                        f"Line {line.line}: {decimal_text(line.quantity)} shipped but "
+                        f"{decimal_text(packed.get(line.line, Decimal(0)))} packed."
+                    )
+        return self
+
+
 def canonical_hash(canonical: dict[str, Any]) -> str:
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -241,6 +319,10 @@ def parse_receipt(data: Any, *, reference: str | None = None) -> ReceiptDocument
 
 def parse_invoice_status(data: Any) -> InvoiceStatusDocument:
     return parse_document(InvoiceStatusDocument, data, key_field="invoice_number", key=None, label="invoice status")
+
+
+def parse_shipment(data: Any, *, number: str | None = None) -> ShipmentDocument:
+    return parse_document(ShipmentDocument, data, key_field="number", key=number, label="shipment")
 
 
 def parse_document(model: type[DocumentT], data: Any, *, key_field: str, key: str | None, label: str) -> DocumentT:

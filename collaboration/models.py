@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Supplier(models.Model):
@@ -396,6 +396,103 @@ class InvoiceStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_number}: {self.status}"
+
+
+class ItemRule(models.Model):
+    """What shipping an item requires: lot numbers, serial numbers."""
+
+    item = models.CharField(max_length=35, unique=True)
+    lot_controlled = models.BooleanField(default=False, help_text="Every shipment line of this item names its lot.")
+    serial_controlled = models.BooleanField(
+        default=False, help_text="Every unit shipped is listed by serial number (quantity = number of serials)."
+    )
+
+    def __str__(self) -> str:
+        return self.item
+
+
+class Shipment(models.Model):
+    """An advance shipping notice (ASN): what a supplier despatches to one ship-to, in which packages."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        CANCELLED = "cancelled", "Cancelled"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="shipments")
+    number = models.CharField(max_length=35, help_text="The supplier's shipment (delivery note) number.")
+    revision = models.PositiveIntegerField(default=0, help_text="How many times it was submitted (corrections count).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    ship_to = models.CharField(max_length=35)
+    despatch_date = models.DateField()
+    expected_arrival = models.DateField()
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "number"], name="shipment_unique_number"),
+            models.CheckConstraint(condition=Q(expected_arrival__gte=F("despatch_date")), name="shipment_arrival_after_despatch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier.code} {self.number}"
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
+    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+    lot = models.CharField(max_length=35, blank=True)
+    serial_numbers = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["shipment", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "line_number"], name="shipment_line_unique_number"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment.number}/{self.line_number}"
+
+
+class Package(models.Model):
+    """A logistic unit with its SSCC; cartons may sit on a pallet (parent)."""
+
+    class Kind(models.TextChoices):
+        PALLET = "pallet", "Pallet"
+        CARTON = "carton", "Carton"
+        CRATE = "crate", "Crate"
+        OTHER = "other", "Other"
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="packages")
+    position = models.PositiveIntegerField(help_text="Order in the shipment, for labels and the packing list.")
+    reference = models.CharField(max_length=35, help_text="The supplier's name for it within the shipment, e.g. P1.")
+    sscc = models.CharField(max_length=18, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+
+    class Meta:
+        ordering = ["shipment", "position"]
+        constraints = [models.UniqueConstraint(fields=["shipment", "reference"], name="package_unique_reference")]
+
+    def __str__(self) -> str:
+        return self.sscc
+
+
+class PackageContent(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="contents")
+    shipment_line = models.ForeignKey(ShipmentLine, on_delete=models.CASCADE, related_name="packed")
+    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="package_content_quantity_positive")]
 
 
 class SsccCounter(models.Model):

@@ -15,6 +15,7 @@ from collaboration.services.api_tokens import api_token_authenticate, api_token_
 from collaboration.services.decisions import exception_case_decide
 from collaboration.services.deliveries import delivery_failure_close_cases, delivery_failure_open_case
 from collaboration.services.erp_documents import RecordResult, invoice_status_record, receipt_record
+from collaboration.services.shipments import shipment_cancel, shipment_save_draft, shipment_submit
 from collaboration.services.sscc import sscc_allocate
 from collaboration.services.purchase_orders import UpsertResult, purchase_order_upsert, purchase_orders_upsert
 
@@ -38,5 +39,8 @@ __all__ = [
     "purchase_order_upsert",
     "purchase_orders_upsert",
     "receipt_record",
+    "shipment_cancel",
+    "shipment_save_draft",
+    "shipment_submit",
     "sscc_allocate",
 ]

@@ -1,0 +1,277 @@
+"""Advance shipping notices: draft, submit, correct, cancel. Every channel (portal, API, spreadsheet,
+DESADV) hands a `ShipmentDocument` to these functions; they check it against the orders, write it
+whole or not at all, audit it, and tell the ERP per purchase order through the outbox.
+
+Rules: only acknowledged (confirmed) lines of the supplier's own orders to the shipment's ship-to;
+at most the open quantity (confirmed minus what other submitted shipments carry) plus the
+over-delivery tolerance of the buyer's policy; lots and serial numbers where the item requires
+them; SSCCs supplied (valid, unused) or allocated.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from collaboration.actors import TOKEN_ROLE, Actor
+from collaboration.audit import audit_record
+from collaboration.documents import ShipmentDocument, decimal_text
+from collaboration.errors import DomainError, InvalidDocument, NotFound, PermissionDenied
+from collaboration.gs1 import InvalidNumber, sscc_validate
+from collaboration.models import (
+    ItemRule,
+    Membership,
+    Package,
+    PackageContent,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Shipment,
+    ShipmentLine,
+)
+from collaboration.services.sscc import sscc_allocate
+from collaboration.tolerance import Policies
+from erp_bridge import outbox
+
+SHIPPING_ROLES = {Membership.Role.ADMIN, Membership.Role.LOGISTICS, Membership.Role.SALES}
+
+
+class ShipmentClosed(DomainError):
+    code = "shipment_closed"
+    status = 409
+
+
+def can_ship(actor: Actor, supplier_id: int) -> bool:
+    role = actor.role_for(supplier_id)
+    if role == TOKEN_ROLE:
+        return "ship" in actor.scopes
+    return role in SHIPPING_ROLES
+
+
+def shipment_save_draft(*, document: ShipmentDocument, actor: Actor) -> Shipment:
+    """Create the draft, or replace the content of a draft of the same number."""
+    return _save(document=document, actor=actor, submit=False)
+
+
+def shipment_submit(*, document: ShipmentDocument, actor: Actor) -> Shipment:
+    """Submit (a new one or a draft); a submitted shipment sent again is a correction."""
+    return _save(document=document, actor=actor, submit=True)
+
+
+def shipment_cancel(*, number: str, supplier_id: int, actor: Actor) -> Shipment:
+    with transaction.atomic():
+        shipment = _shipment_for_update(number=number, supplier_id=supplier_id, actor=actor)
+        if shipment is None:
+            raise NotFound(f"Shipment {number} not found.")
+        if shipment.status == Shipment.Status.CANCELLED:
+            raise ShipmentClosed(f"Shipment {number} is already cancelled.")
+        was_submitted = shipment.status == Shipment.Status.SUBMITTED
+        shipment.status = Shipment.Status.CANCELLED
+        shipment.save(update_fields=["status", "updated_at"])
+        if was_submitted:
+            _publish(shipment, "shipment.cancelled")
+        audit_record(actor=actor, action="shipment.cancelled", obj=shipment, supplier=shipment.supplier,
+                     after={"number": number})
+        return shipment
+
+
+def _shipment_for_update(*, number: str, supplier_id: int, actor: Actor) -> Shipment | None:
+    if not can_ship(actor, supplier_id):
+        raise PermissionDenied("You may not create or change shipments for this supplier.")
+    return Shipment.objects.select_for_update().filter(supplier_id=supplier_id, number=number).first()
+
+
+def _save(*, document: ShipmentDocument, actor: Actor, submit: bool) -> Shipment:
+    with transaction.atomic():
+        orders = _orders(document=document, actor=actor)
+        supplier = next(iter(orders.values())).supplier
+        shipment = _shipment_for_update(number=document.number, supplier_id=supplier.pk, actor=actor)
+        if shipment is not None and shipment.status == Shipment.Status.CANCELLED:
+            raise ShipmentClosed(f"Shipment {document.number} was cancelled; use another number.")
+        if shipment is not None and shipment.status == Shipment.Status.SUBMITTED and not submit:
+            raise ShipmentClosed(f"Shipment {document.number} is submitted; submit a correction instead of a draft.")
+        order_lines = _check_lines(document=document, orders=orders, supplier_id=supplier.pk, shipment=shipment)
+        ssccs = _ssccs(document=document, shipment=shipment, supplier=supplier)
+        correction = shipment is not None and shipment.status == Shipment.Status.SUBMITTED
+        shipment = shipment or Shipment(supplier=supplier, number=document.number)
+        for field in ("ship_to", "despatch_date", "expected_arrival", "carrier", "tracking_number"):
+            setattr(shipment, field, getattr(document, field))
+        if submit:
+            shipment.status = Shipment.Status.SUBMITTED
+            shipment.revision += 1
+            shipment.submitted_at = timezone.now()
+        shipment.save()
+        _replace_content(shipment=shipment, document=document, order_lines=order_lines, ssccs=ssccs)
+        action = "shipment.corrected" if correction else "shipment.submitted" if submit else "shipment.draft_saved"
+        if submit:
+            _publish(shipment, action)
+        audit_record(actor=actor, action=action, obj=shipment, supplier=supplier,
+                     after={"number": shipment.number, "revision": shipment.revision, "lines": len(document.lines),
+                            "packages": len(document.packages)})
+        return shipment
+
+
+def _orders(*, document: ShipmentDocument, actor: Actor) -> dict[str, PurchaseOrder]:
+    """The referenced orders the actor may see, all of one supplier; an unknown or foreign order is
+    reported the same way (never revealing another supplier's order)."""
+    numbers = {line.purchase_order for line in document.lines}
+    visible = PurchaseOrder.objects.select_related("supplier").filter(number__in=numbers)
+    if not (actor.is_staff and not actor.memberships):
+        visible = visible.filter(supplier_id__in=actor.supplier_ids)
+    orders = {po.number: po for po in visible}
+    errors = {
+        str(position): {"purchase_order": [f"No purchase order {line.purchase_order} of yours."]}
+        for position, line in enumerate(document.lines)
+        if line.purchase_order not in orders
+    }
+    if errors:
+        raise InvalidDocument("The shipment names orders that are not yours.", details={"lines": errors})
+    if len({po.supplier_id for po in orders.values()}) > 1:
+        raise InvalidDocument("One shipment carries the orders of one supplier.",
+                              details={"lines": {"non_field_errors": ["Orders of several suppliers."]}})
+    return orders
+
+
+def _check_lines(*, document: ShipmentDocument, orders: dict[str, PurchaseOrder], supplier_id: int,
+                 shipment: Shipment | None) -> dict[int, PurchaseOrderLine]:
+    """Every line checked; all problems reported at once, keyed by position in the document."""
+    wanted = {(line.purchase_order, line.order_line) for line in document.lines}
+    order_lines = {
+        (line.purchase_order.number, line.line_number): line
+        for line in PurchaseOrderLine.objects.select_related("purchase_order").filter(
+            purchase_order__in=orders.values(), line_number__in={number for _, number in wanted}
+        )
+        if (line.purchase_order.number, line.line_number) in wanted
+    }
+    shipped_elsewhere = dict(
+        ShipmentLine.objects.filter(order_line__in=order_lines.values(), shipment__status=Shipment.Status.SUBMITTED)
+        .exclude(shipment=shipment).values("order_line").annotate(total=Sum("quantity")).values_list("order_line", "total")
+    ) if order_lines else {}
+    rules = {rule.item: rule for rule in ItemRule.objects.filter(item__in={l.item for l in order_lines.values()})}
+    policies = Policies(supplier_id=supplier_id)
+    this_shipment: dict[int, Decimal] = defaultdict(Decimal)
+    errors: dict[str, dict[str, list[str]]] = {}
+    resolved: dict[int, PurchaseOrderLine] = {}
+    for position, entry in enumerate(document.lines):
+        problems: dict[str, list[str]] = defaultdict(list)
+        po = orders[entry.purchase_order]
+        line = order_lines.get((entry.purchase_order, entry.order_line))
+        if po.ship_to != document.ship_to:
+            problems["purchase_order"].append(f"{po.number} is delivered to {po.ship_to}, not {document.ship_to}.")
+        if line is None or line.is_cancelled:
+            problems["order_line"].append(f"{po.number} has no open line {entry.order_line}.")
+        elif line.response_status == PurchaseOrderLine.ResponseStatus.REJECTED:
+            problems["order_line"].append(f"Line {entry.order_line} of {po.number} was rejected; it cannot be shipped.")
+        elif line.response_status != PurchaseOrderLine.ResponseStatus.CONFIRMED:
+            problems["order_line"].append(f"Line {entry.order_line} of {po.number} is not acknowledged yet.")
+        else:
+            resolved[entry.line] = line
+            this_shipment[line.pk] += entry.quantity
+            open_quantity = line.confirmed_quantity - (shipped_elsewhere.get(line.pk) or 0)
+            allowed = open_quantity * (1 + policies.for_item(line.item).quantity_over_pct / 100)
+            if this_shipment[line.pk] > allowed:
+                problems["quantity"].append(
+                    f"Open on line {entry.order_line} of {po.number}: {decimal_text(open_quantity)} {line.uom}"
+                    f" (up to {decimal_text(allowed.normalize())} with the over-delivery tolerance)."
+                )
+            rule = rules.get(line.item)
+            if rule and rule.lot_controlled and not entry.lot:
+                problems["lot"].append(f"{line.item} is lot-controlled: name the lot.")
+            if rule and rule.serial_controlled and (
+                entry.quantity != len(entry.serial_numbers) or len(set(entry.serial_numbers)) != len(entry.serial_numbers)
+            ):
+                problems["serial_numbers"].append(
+                    f"{line.item} is serialised: list {decimal_text(entry.quantity)} different serial numbers."
+                )
+        if problems:
+            errors[str(position)] = dict(problems)
+    if errors:
+        raise InvalidDocument("Some lines cannot be shipped.", details={"lines": errors})
+    return resolved
+
+
+def _ssccs(*, document: ShipmentDocument, shipment: Shipment | None, supplier) -> list[str]:
+    """One SSCC per package, in document order: given ones checked, missing ones allocated."""
+    given: dict[int, str] = {}
+    errors: dict[str, dict[str, list[str]]] = {}
+    for position, package in enumerate(document.packages):
+        if package.sscc:
+            try:
+                given[position] = sscc_validate(package.sscc)
+            except InvalidNumber as error:
+                errors[str(position)] = {"sscc": [str(error)]}
+    repeated = {sscc for sscc in given.values() if list(given.values()).count(sscc) > 1}
+    taken = set(Package.objects.filter(sscc__in=given.values()).exclude(shipment=shipment).values_list("sscc", flat=True))
+    for position, sscc in given.items():
+        if sscc in repeated:
+            errors.setdefault(str(position), {})["sscc"] = [f"SSCC {sscc} is used twice in this shipment."]
+        elif sscc in taken:
+            errors.setdefault(str(position), {})["sscc"] = [f"SSCC {sscc} is already used by another shipment."]
+    if errors:
+        raise InvalidDocument("Some packages have an SSCC that cannot be used.", details={"packages": errors})
+    # A draft saved again keeps the SSCCs allocated to its packages (by reference), so labels stay valid.
+    kept = dict(Package.objects.filter(shipment=shipment).values_list("reference", "sscc")) if shipment else {}
+    missing = [p for p, package in enumerate(document.packages) if not package.sscc and package.reference not in kept]
+    fresh = iter(sscc_allocate(supplier=supplier, count=len(missing)) if missing else [])
+    return [
+        given.get(position) or kept.get(package.reference) or next(fresh)
+        for position, package in enumerate(document.packages)
+    ]
+
+
+def _replace_content(*, shipment: Shipment, document: ShipmentDocument, order_lines: dict[int, PurchaseOrderLine],
+                     ssccs: list[str]) -> None:
+    shipment.packages.all().delete()
+    shipment.lines.all().delete()
+    lines = {
+        entry.line: ShipmentLine(shipment=shipment, line_number=entry.line, order_line=order_lines[entry.line],
+                                 quantity=entry.quantity, lot=entry.lot, serial_numbers=list(entry.serial_numbers))
+        for entry in document.lines
+    }
+    ShipmentLine.objects.bulk_create(lines.values())
+    packages: dict[str, Package] = {}
+    for position, (entry, sscc) in enumerate(zip(document.packages, ssccs)):
+        packages[entry.reference] = Package(shipment=shipment, position=position, reference=entry.reference, sscc=sscc,
+                                            kind=entry.kind)
+    Package.objects.bulk_create(packages.values())
+    for entry in document.packages:
+        if entry.parent:
+            packages[entry.reference].parent = packages[entry.parent]
+    Package.objects.bulk_update([p for p in packages.values() if p.parent_id or p.parent], ["parent"])
+    PackageContent.objects.bulk_create(
+        PackageContent(package=packages[entry.reference], shipment_line=lines[content.line], quantity=content.quantity)
+        for entry in document.packages for content in entry.contents
+    )
+
+
+def _publish(shipment: Shipment, event_type: str) -> None:
+    """One event per purchase order the shipment carries (the outbox orders events per order)."""
+    lines = list(shipment.lines.select_related("order_line__purchase_order").prefetch_related("packed__package"))
+    by_order: dict[str, list[ShipmentLine]] = defaultdict(list)
+    for line in lines:
+        by_order[line.order_line.purchase_order.number].append(line)
+    packages = [
+        {"sscc": p.sscc, "kind": p.kind, "parent": p.parent.sscc if p.parent_id else ""}
+        for p in shipment.packages.select_related("parent")
+    ]
+    header = {
+        "shipment": shipment.number, "revision": shipment.revision, "supplier": shipment.supplier.code,
+        "ship_to": shipment.ship_to, "despatch_date": shipment.despatch_date.isoformat(),
+        "expected_arrival": shipment.expected_arrival.isoformat(), "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+    }
+    for number, order_lines in sorted(by_order.items()):
+        outbox.publish(type=event_type, aggregate=number, payload={
+            **header,
+            "purchase_order": number,
+            "lines": [
+                {"line": line.line_number, "order_line": line.order_line.line_number, "item": line.order_line.item,
+                 "quantity": decimal_text(line.quantity), "uom": line.order_line.uom, "lot": line.lot,
+                 "serial_numbers": line.serial_numbers,
+                 "packages": [{"sscc": c.package.sscc, "quantity": decimal_text(c.quantity)} for c in line.packed.all()]}
+                for line in order_lines
+            ] if event_type != "shipment.cancelled" else [],
+            "packages": packages if event_type != "shipment.cancelled" else [],
+        })
