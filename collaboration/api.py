@@ -1,7 +1,10 @@
 """Supplier REST API v1: the same selectors and services as the portal, as JSON."""
 from __future__ import annotations
 
+from typing import Literal
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from pydantic import Field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
@@ -11,12 +14,16 @@ from rest_framework.views import APIView
 
 from collaboration import selectors, services
 from collaboration.actors import Actor
+from collaboration.documents import ShipmentDocument, parse_shipment
+from collaboration.errors import InvalidDocument
 from collaboration.models import (
     Acknowledgement,
     AcknowledgementLine,
     Channel,
+    Package,
     PurchaseOrder,
     PurchaseOrderLine,
+    Shipment,
     SupplierApiToken,
 )
 from collaboration.services import LineResponse, ScheduleInput
@@ -179,3 +186,103 @@ def _reloaded(ack: Acknowledgement) -> Acknowledgement:
         .prefetch_related("lines__schedule", "lines__order_line", "lines__reason")
         .get(pk=ack.pk)
     )
+
+
+class ShipmentLineOutput(serializers.Serializer):
+    line = serializers.IntegerField(source="line_number")
+    purchase_order = serializers.CharField(source="order_line.purchase_order.number")
+    order_line = serializers.IntegerField(source="order_line.line_number")
+    item = serializers.CharField(source="order_line.item")
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True)
+    uom = serializers.CharField(source="order_line.uom")
+    lot = serializers.CharField()
+    serial_numbers = serializers.ListField(child=serializers.CharField())
+
+
+class PackageContentOutput(serializers.Serializer):
+    line = serializers.IntegerField(source="shipment_line.line_number")
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True)
+
+
+class PackageOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    sscc = serializers.CharField()
+    kind = serializers.CharField()
+    parent = serializers.SerializerMethodField()
+    contents = PackageContentOutput(many=True)
+
+    def get_parent(self, package: Package) -> str:
+        return package.parent.reference if package.parent_id else ""
+
+
+class ShipmentSummaryOutput(serializers.Serializer):
+    number = serializers.CharField()
+    revision = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Shipment.Status.choices)
+    ship_to = serializers.CharField()
+    despatch_date = serializers.DateField()
+    expected_arrival = serializers.DateField()
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+
+
+class ShipmentOutput(ShipmentSummaryOutput):
+    lines = ShipmentLineOutput(many=True)
+    packages = PackageOutput(many=True)
+
+
+class ShipmentInput(ShipmentDocument):
+    """The shipment document, plus what to do with it."""
+
+    status: Literal["draft", "submitted"] = Field(
+        default="draft", description="draft: save (replace the draft); submitted: submit, or correct a submitted one."
+    )
+
+
+class ShipmentCursor(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+
+
+class ShipmentListApi(ListAPIView):
+    serializer_class = ShipmentSummaryOutput
+    pagination_class = ShipmentCursor
+
+    def get_queryset(self):
+        return selectors.shipments_for_actor(actor=api_actor(self.request))
+
+
+class ShipmentApi(APIView):
+    """One advance shipping notice: read it, or save / submit / correct it by its number."""
+
+    @extend_schema(responses=ShipmentOutput)
+    def get(self, request: Request, number: str) -> Response:
+        return Response(ShipmentOutput(selectors.shipment_detail(actor=api_actor(request), number=number)).data)
+
+    @extend_schema(request=ShipmentInput, responses={200: ShipmentOutput, 201: ShipmentOutput}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
+    def put(self, request: Request, number: str) -> Response:
+        data = request.data
+        submit = isinstance(data, dict) and data.get("status") == "submitted"
+        if isinstance(data, dict):
+            if data.get("status", "draft") not in ("draft", "submitted"):
+                raise InvalidDocument("status is draft or submitted.", details={"status": ["Use draft or submitted."]})
+            data = {key: value for key, value in data.items() if key != "status"}
+        document = parse_shipment(data, number=number)
+        actor = api_actor(request)
+        save = services.shipment_submit if submit else services.shipment_save_draft
+        created = not selectors.shipments_for_actor(actor=actor).filter(number=number).exists()
+        shipment = save(document=document, actor=actor)
+        body = ShipmentOutput(selectors.shipment_detail(actor=actor, number=shipment.number)).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ShipmentCancelApi(APIView):
+    @extend_schema(request=None, responses=ShipmentSummaryOutput, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
+    def post(self, request: Request, number: str) -> Response:
+        actor = api_actor(request)
+        shipment = selectors.shipment_detail(actor=actor, number=number)
+        shipment = services.shipment_cancel(number=number, supplier_id=shipment.supplier_id, actor=actor)
+        return Response(ShipmentSummaryOutput(shipment).data)

@@ -541,6 +541,7 @@ class SupplierApiToken(models.Model):
     class Scope(models.TextChoices):
         READ = "read", "Read purchase orders"
         ACKNOWLEDGE = "acknowledge", "Submit acknowledgements"
+        SHIP = "ship", "Create shipment notices"
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)

@@ -20,8 +20,11 @@ from collaboration.models import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderRevision,
+    Package,
     ReceiptLine,
     ScheduleLine,
+    Shipment,
+    ShipmentLine,
     Supplier,
     SupplierApiToken,
 )
@@ -239,3 +242,27 @@ def suppliers_administered(*, actor: Actor) -> list[Supplier]:
 def api_tokens_for_actor(*, actor: Actor) -> QuerySet[SupplierApiToken]:
     """The tokens of the suppliers the actor administers."""
     return SupplierApiToken.objects.filter(supplier__in=suppliers_administered(actor=actor)).select_related("supplier", "created_by")
+
+
+def shipments_for_actor(*, actor: Actor) -> QuerySet[Shipment]:
+    """The shipments of the actor's suppliers (every supplier's for staff), newest first."""
+    queryset = Shipment.objects.select_related("supplier").order_by("-created_at", "-id")
+    if actor.is_staff and not actor.memberships:
+        return queryset
+    return queryset.filter(supplier_id__in=actor.supplier_ids)
+
+
+def shipment_detail(*, actor: Actor, number: str) -> Shipment:
+    """One shipment with its lines, packages and contents, or NotFound."""
+    shipment = (
+        shipments_for_actor(actor=actor)
+        .prefetch_related(
+            Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line__purchase_order")),
+            Prefetch("packages", queryset=Package.objects.select_related("parent").prefetch_related("contents__shipment_line")),
+        )
+        .filter(number=number)
+        .first()
+    )
+    if shipment is None:
+        raise NotFound(f"Shipment {number} not found.")
+    return shipment

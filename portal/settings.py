@@ -160,7 +160,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"PurchaseOrderStatusEnum": "collaboration.models.PurchaseOrder.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "PurchaseOrderStatusEnum": "collaboration.models.PurchaseOrder.Status",
+        "ShipmentStatusEnum": "collaboration.models.Shipment.Status",
+    },
 }
 
 # --- Celery ---

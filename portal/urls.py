@@ -19,6 +19,9 @@ api_v1 = [
         collaboration_api.AcknowledgementCreateApi.as_view(),
         name="acknowledgement-create",
     ),
+    path("shipments/", collaboration_api.ShipmentListApi.as_view(), name="shipment-list"),
+    path("shipments/<str:number>", collaboration_api.ShipmentApi.as_view(), name="shipment"),
+    path("shipments/<str:number>/cancel", collaboration_api.ShipmentCancelApi.as_view(), name="shipment-cancel"),
     path("erp/purchase-orders/<str:number>", erp_api.ErpPurchaseOrderApi.as_view(), name="erp-purchase-order"),
     path("erp/receipts/<str:reference>", erp_api.ErpReceiptApi.as_view(), name="erp-receipt"),
     path(

@@ -25,6 +25,15 @@ def pytest_sessionstart(session) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; ids repeat between tests, so counts must not carry over."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _isolated_files(settings, tmp_path):
     settings.ERP_FILE_DIR = tmp_path / "erp"
     settings.ERP_WEBHOOK_URL = ""
