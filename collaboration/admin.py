@@ -21,13 +21,17 @@ from collaboration.models import (
     Channel,
     ExceptionCase,
     InvoiceStatus,
+    ItemRule,
     Membership,
+    Package,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderRevision,
     Receipt,
     ReceiptLine,
     RejectionReason,
+    Shipment,
+    ShipmentLine,
     Supplier,
     TolerancePolicy,
 )
@@ -344,3 +348,32 @@ class ExceptionCaseAdmin(admin.ModelAdmin):
             "form": form, "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "missing_comment": "apply" in request.POST,
         })
+
+
+class ShipmentLineInline(ReadOnlyInline):
+    model = ShipmentLine
+    fields = ["line_number", "order_line", "quantity", "lot", "serial_numbers"]
+
+
+class PackageInline(ReadOnlyInline):
+    model = Package
+    fields = ["position", "reference", "sscc", "kind", "parent"]
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ReadOnlyAdmin):
+    """Suppliers' shipment notices; they change them through the portal, the API or EDI."""
+
+    list_display = ["number", "supplier", "status", "revision", "ship_to", "despatch_date", "expected_arrival", "carrier",
+                    "submitted_at"]
+    list_filter = ["status", "supplier", "ship_to"]
+    search_fields = ["number", "tracking_number", "packages__sscc", "lines__order_line__purchase_order__number"]
+    date_hierarchy = "despatch_date"
+    list_select_related = ["supplier"]
+    inlines = [ShipmentLineInline, PackageInline]
+
+
+@admin.register(ItemRule)
+class ItemRuleAdmin(admin.ModelAdmin):
+    list_display = ["item", "lot_controlled", "serial_controlled"]
+    search_fields = ["item"]

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from collaboration import services
 from collaboration.actors import Actor
-from collaboration.documents import parse_invoice_status, parse_receipt
+from collaboration.documents import parse_invoice_status, parse_receipt, parse_shipment
+from collaboration.models import ItemRule
 from collaboration.services import LineResponse
 from erp_bridge import outbox, relay
 from erp_bridge.models import Drift
@@ -22,7 +23,7 @@ def buyer(django_user_model):
     return django_user_model.objects.create_superuser("buyer@plant.example", "buyer@plant.example", "x-buyer-password")
 
 
-def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales):
+def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales, settings):
     create_purchase_order("PO-7001", supplier=nordwerk, line_count=2)
     services.acknowledgement_submit(
         number="PO-7001", revision=1, actor=Actor.for_user(nordwerk_sales, channel="portal"),
@@ -37,6 +38,12 @@ def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales):
         "reference": "GR-1", "purchase_order": "PO-7001", "received_on": "2026-12-01", "lines": [{"line": 10, "quantity": "5"}]}))
     services.invoice_status_record(actor=erp, document=parse_invoice_status({
         "supplier": "NORDWERK", "invoice_number": "INV-1", "version": 1, "status": "received", "purchase_order": "PO-7001"}))
+    settings.GS1_COMPANY_PREFIX = "4012345"
+    ItemRule.objects.create(item="BRK-2201", lot_controlled=True)
+    services.shipment_submit(actor=Actor.for_user(nordwerk_sales, channel="portal"), document=parse_shipment({
+        "number": "ASN-1", "ship_to": "PLANT-1", "despatch_date": "2030-01-02", "expected_arrival": "2030-01-03",
+        "lines": [{"line": 1, "purchase_order": "PO-7001", "order_line": 10, "quantity": "5", "lot": "L-1"}],
+        "packages": [{"reference": "P1", "kind": "pallet", "contents": [{"line": 1, "quantity": "5"}]}]}))
     Drift.objects.create(source="tryton", purchase_order="PO-7001", line=10, field="quantity", portal_value="400",
                          erp_value="390", last_seen_at=timezone.now())
     client.force_login(buyer)
