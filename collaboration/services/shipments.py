@@ -247,7 +247,8 @@ def _replace_content(*, shipment: Shipment, document: ShipmentDocument, order_li
 
 
 def _publish(shipment: Shipment, event_type: str) -> None:
-    """One event per purchase order the shipment carries (the outbox orders events per order)."""
+    """One event per purchase order the shipment carries (the outbox orders events per order); each
+    also lists the whole shipment's lines, so an ERP that files one document can build it from any."""
     lines = list(shipment.lines.select_related("order_line__purchase_order").prefetch_related("packed__package"))
     by_order: dict[str, list[ShipmentLine]] = defaultdict(list)
     for line in lines:
@@ -255,6 +256,11 @@ def _publish(shipment: Shipment, event_type: str) -> None:
     packages = [
         {"sscc": p.sscc, "kind": p.kind, "parent": p.parent.sscc if p.parent_id else ""}
         for p in shipment.packages.select_related("parent")
+    ]
+    everything = [
+        {"purchase_order": line.order_line.purchase_order.number, "order_line": line.order_line.line_number,
+         "quantity": decimal_text(line.quantity), "lot": line.lot}
+        for line in lines
     ]
     header = {
         "shipment": shipment.number, "revision": shipment.revision, "supplier": shipment.supplier.code,
@@ -274,4 +280,6 @@ def _publish(shipment: Shipment, event_type: str) -> None:
                 for line in order_lines
             ] if event_type != "shipment.cancelled" else [],
             "packages": packages if event_type != "shipment.cancelled" else [],
+            # The whole shipment, for ERPs that keep one document across orders (e.g. Tryton).
+            "shipment_lines": everything if event_type != "shipment.cancelled" else [],
         })

@@ -73,6 +73,8 @@ def test_submitted_asn_stores_lines_nested_packages_with_allocated_ssccs_and_tel
     assert po1["shipment"] == "ASN-1" and [l["quantity"] for l in po1["lines"]] == ["400"]
     assert {p["sscc"] for p in po1["lines"][0]["packages"]} == {packages["C1"].sscc, packages["C2"].sscc}
     assert events["PO-2"].payload["lines"][0]["lot"] == "L-7"
+    assert [(l["purchase_order"], l["order_line"]) for l in events["PO-2"].payload["shipment_lines"]] == [
+        ("PO-1", 10), ("PO-2", 10)]
 
 
 def test_a_draft_saved_again_keeps_its_ssccs_and_a_correction_is_a_new_revision(orders, logistics):
