@@ -376,6 +376,131 @@ class TrytonClient:
         return document
 
 
+    # --- supplier shipments (advance shipping notices) -------------------------------------------
+
+    _SHIPMENT_FIELDS = ["number", "reference", "state", "planned_date", "warehouse", "moves"]
+
+    def _party_id(self, code: str) -> int:
+        found = self._search("party.party", [("code", "=", code)], ["code"])
+        if not found:
+            raise TrytonRefused(f"Tryton has no party with code {code!r}")
+        return found[0]["id"]
+
+    def _supplier_shipments(self, reference: str, supplier_id: int, states: Iterable[str]) -> list[dict]:
+        domain = [("reference", "=", reference), ("supplier", "=", supplier_id), ("state", "in", list(states))]
+        return self._search("stock.shipment.in", domain, self._SHIPMENT_FIELDS)
+
+    def create_supplier_shipment(self, reference: str, supplier: str, planned_date: dt.date,
+                                 lines: list[Mapping[str, Any]]) -> dict:
+        """Create (or update) the draft stock.shipment.in `reference` of `supplier` holding the pending
+        incoming moves of the given purchase lines, as a receiving clerk would in Tryton.
+
+        `lines` are {"purchase": number, "line": purchase line id, "quantity": Decimal}. Every draft
+        incoming move of the line that is in no shipment (or already in this one) is added whole: the
+        shipped quantity is not written on the move, the clerk adjusts it when receiving and Tryton
+        then creates a back-order move for the rest. A second call with the same reference and
+        supplier updates the draft shipment: its planned date, and its moves become exactly those of
+        `lines` (moves of lines no longer listed go back to the purchase). Tryton copies the
+        shipment's planned date onto its moves.
+        """
+        if not lines:
+            raise ValueError("create_supplier_shipment needs at least one line")
+        supplier_id = self._party_id(supplier)
+        purchases: dict[str, dict] = {}
+        line_ids: list[int] = []
+        for item in lines:
+            number, line_id = item["purchase"], int(item["line"])
+            if item.get("quantity") is not None and Decimal(item["quantity"]) <= 0:
+                raise TrytonRefused(f"purchase {number} line {line_id}: shipped quantity must be positive")
+            if number not in purchases:
+                purchases[number] = self._purchase(
+                    number, ["party", "party.code", "company", "warehouse", "lines"])
+            purchase = purchases[number]
+            if line_id not in purchase["lines"]:
+                raise TrytonRefused(f"purchase {number} has no line {line_id}")
+            if purchase["party"]["id"] != supplier_id:
+                raise TrytonRefused(
+                    f"purchase {number} line {line_id} belongs to supplier {purchase['party']['code']}, "
+                    f"not {supplier}")
+            if line_id not in line_ids:
+                line_ids.append(line_id)
+        warehouses = {p["warehouse"] for p in purchases.values()}
+        companies = {p["company"] for p in purchases.values()}
+        if len(warehouses) != 1 or len(companies) != 1:
+            raise TrytonRefused(
+                f"shipment {reference}: the purchases {sorted(purchases)} go to different warehouses or "
+                "companies; one supplier shipment receives into one warehouse")
+        warehouse_id, company_id = warehouses.pop(), companies.pop()
+
+        existing = self._supplier_shipments(reference, supplier_id, ("draft",))
+        shipment = existing[0] if existing else None
+        if shipment and shipment["warehouse"] != warehouse_id:
+            raise TrytonRefused(
+                f"draft shipment {shipment['number']} ({reference}) receives into another warehouse")
+        own = f"stock.shipment.in,{shipment['id']}" if shipment else None
+
+        moves = [m for m in self._incoming_moves(line_ids, ("draft",)) if m["shipment"] in (None, own)]
+        by_line = {int(m["origin"].split(",")[1]) for m in moves}
+        for item in lines:
+            if int(item["line"]) not in by_line:
+                raise TrytonRefused(
+                    f"purchase {item['purchase']} line {item['line']} has no pending incoming move "
+                    "(received, cancelled or already in another shipment)")
+        move_ids = sorted(m["id"] for m in moves)
+
+        if shipment is None:
+            location = self._read("stock.location", warehouse_id, ["input_location", "storage_location"])
+            created = self._request("POST", "model/stock.shipment.in", body={
+                "company": company_id,
+                "supplier": supplier_id,
+                "reference": reference,
+                "planned_date": planned_date,
+                "warehouse": warehouse_id,
+                "warehouse_input": location["input_location"],
+                "warehouse_storage": location["storage_location"],
+                "incoming_moves": [["add", move_ids]],
+            })
+            shipment_id = created["id"]
+        else:
+            shipment_id = shipment["id"]
+            stale = sorted(set(shipment["moves"]) - set(move_ids))
+            actions: list = [["add", move_ids]]
+            if stale:
+                actions.insert(0, ["remove", stale])
+            self._request("PUT", f"model/stock.shipment.in/{shipment_id}", body={
+                "planned_date": planned_date, "incoming_moves": actions})
+        after = self._read("stock.shipment.in", shipment_id, ["number", "reference", "incoming_moves"])
+        return {"id": shipment_id, "number": after["number"], "reference": after["reference"],
+                "moves": sorted(after["incoming_moves"])}
+
+    def cancel_supplier_shipment(self, reference: str, supplier: str) -> bool:
+        """Withdraw the draft shipment `reference` of `supplier`: its moves go back to their purchase
+        lines (still draft, in no shipment) and the then empty shipment is cancelled.
+
+        The moves are removed from the shipment first because Tryton's `cancel` cancels the
+        shipment's moves too (the purchase would show a shipment exception, and Tryton refuses to
+        reset a purchase's cancelled move to draft). Deleting the draft is not possible: the Stock
+        group has no delete access on stock.shipment.in (and a delete would delete the moves). The
+        cancelled, empty shipment stays as a trace. Returns False when there is no draft shipment
+        with that reference; refuses when it was already received or done.
+        """
+        supplier_id = self._party_id(supplier)
+        shipments = self._supplier_shipments(reference, supplier_id, ("draft", "received", "done"))
+        drafts = [s for s in shipments if s["state"] == "draft"]
+        if not drafts:
+            if shipments:
+                shipment = shipments[0]
+                raise TrytonRefused(
+                    f"supplier shipment {shipment['number']} ({reference}) of {supplier} is already "
+                    f"{shipment['state']}; it can no longer be withdrawn")
+            return False
+        for shipment in drafts:
+            if shipment["moves"]:
+                self._request("PUT", f"model/stock.shipment.in/{shipment['id']}",
+                              body={"incoming_moves": [["remove", sorted(shipment["moves"])]]})
+            self._request("POST", f"model/stock.shipment.in/{shipment['id']}/cancel", body={})
+        return True
+
 def _error_text(response: requests.Response) -> str:
     """Tryton's own message: JSON {"message", "description"} from the REST API, else the HTML <p>."""
     try:

@@ -169,18 +169,24 @@ def _log(what: str, report: PullReport) -> None:
 class TrytonConnector:
     """Applies `acknowledgement.decided` to the Tryton purchase: quantity and price changes through
     a purchase amendment (a rejected line is amended to quantity 0), the committed date onto the
-    pending incoming moves. Tryton's refusals are permanent failures with its message; an
+    pending incoming moves; files shipments as draft supplier shipments. Tryton's refusals are permanent failures with its message; an
     unreachable Tryton is retried."""
 
     def __init__(self, tryton: TrytonClient) -> None:
         self.tryton = tryton
 
     def send(self, envelope: dict) -> DeliveryResult:
-        if envelope["type"] != "acknowledgement.decided":
+        apply = {
+            "acknowledgement.decided": self._apply_acknowledgement,
+            "shipment.submitted": self._apply_shipment,
+            "shipment.corrected": self._apply_shipment,
+            "shipment.cancelled": self._cancel_shipment,
+        }.get(envelope["type"])
+        if apply is None:
             return DeliveryResult(delivered=False, permanent=True,
                                   error=f"The Tryton connector has no mapping for {envelope['type']} events.")
         try:
-            self._apply_acknowledgement(envelope["payload"])
+            apply(envelope["payload"])
         except TrytonUnavailable as error:
             return DeliveryResult(delivered=False, status_code=error.status, error=_excerpt(error))
         except TrytonError as error:
@@ -210,6 +216,23 @@ class TrytonConnector:
                 dates[line_id] = dt.date.fromisoformat(decided["schedule"][-1]["date"])
         if dates:
             self.tryton.promise_dates(number, dates)
+
+
+    def _apply_shipment(self, payload: dict) -> None:
+        """A draft supplier shipment (stock.shipment.in) with the purchases' incoming moves, so that
+        receiving starts from it; every event of the shipment files the same one (by reference)."""
+        self.tryton.create_supplier_shipment(
+            reference=payload["shipment"],
+            supplier=payload["supplier"],
+            planned_date=dt.date.fromisoformat(payload["expected_arrival"]),
+            lines=[
+                {"purchase": line["purchase_order"], "line": line["order_line"], "quantity": Decimal(line["quantity"])}
+                for line in payload["shipment_lines"]
+            ],
+        )
+
+    def _cancel_shipment(self, payload: dict) -> None:
+        self.tryton.cancel_supplier_shipment(reference=payload["shipment"], supplier=payload["supplier"])
 
 
 def _excerpt(error: TrytonError) -> str:

@@ -156,3 +156,134 @@ def test_stopped_server_is_unavailable(tryton: TrytonServer):
 
     with pytest.raises(TrytonUnavailable, match="unreachable"):
         client.confirmed_purchases()
+
+
+# --- supplier shipments --------------------------------------------------------------------------
+
+
+def _ship(purchase: dict, *products: str, quantity: str = "10") -> list[dict]:
+    return [{"purchase": purchase["number"], "line": _line(purchase, product)["id"], "quantity": Decimal(quantity)}
+            for product in products]
+
+
+def _pending_move_ids(client: TrytonClient, number: str, product: str) -> list[int]:
+    line = _line(client.purchase_snapshot(number), product)
+    return [m["id"] for m in line["moves"] if m["state"] == "draft"]
+
+
+def _shipment(client: TrytonClient, shipment_id: int) -> dict:
+    return client._read("stock.shipment.in", shipment_id, [
+        "state", "reference", "supplier.code", "warehouse.code", "planned_date",
+        "incoming_moves.state", "incoming_moves.planned_date"])
+
+
+def test_create_supplier_shipment_attaches_the_pending_moves_and_sets_the_planned_date(client):
+    purchase = _purchase(client, "PO-7001")
+    arrival = dt.date.today() + dt.timedelta(days=12)
+
+    created = client.create_supplier_shipment("DN-4711", "NORDWERK", arrival, _ship(purchase, "BRK-2201", "FLG-5120"))
+
+    expected_moves = _pending_move_ids(client, "PO-7001", "BRK-2201") + _pending_move_ids(client, "PO-7001", "FLG-5120")
+    assert created["reference"] == "DN-4711"
+    assert created["number"]
+    assert created["moves"] == sorted(expected_moves)
+    shipment = _shipment(client, created["id"])
+    assert (shipment["state"], shipment["supplier"]["code"], shipment["warehouse"]["code"]) == (
+        "draft", "NORDWERK", "PLANT-1")
+    assert shipment["planned_date"] == arrival
+    assert [(m["state"], m["planned_date"]) for m in shipment["incoming_moves"]] == [("draft", arrival)] * 2
+    # Tryton copies the shipment's planned date onto the moves, so the line's delivery date follows.
+    assert _line(client.purchase_snapshot("PO-7001"), "BRK-2201")["delivery_date"] == arrival
+    # The move keeps the ordered quantity (400), not the shipped 10: receiving adjusts it.
+    assert [m["quantity"] for m in _line(client.purchase_snapshot("PO-7001"), "BRK-2201")["moves"]] == [Decimal("400")]
+
+
+def test_create_supplier_shipment_again_updates_the_same_draft_shipment(client):
+    purchase = _purchase(client, "PO-7001")
+    first_date = dt.date.today() + dt.timedelta(days=12)
+    later = first_date + dt.timedelta(days=3)
+    first = client.create_supplier_shipment("DN-4711", "NORDWERK", first_date, _ship(purchase, "BRK-2201", "FLG-5120"))
+
+    again = client.create_supplier_shipment("DN-4711", "NORDWERK", first_date, _ship(purchase, "BRK-2201", "FLG-5120"))
+    assert again == first
+
+    changed = client.create_supplier_shipment("DN-4711", "NORDWERK", later, _ship(purchase, "BRK-2201", "BRK-2202"))
+
+    assert changed["id"] == first["id"]
+    assert changed["number"] == first["number"]
+    assert changed["moves"] == sorted(
+        _pending_move_ids(client, "PO-7001", "BRK-2201") + _pending_move_ids(client, "PO-7001", "BRK-2202"))
+    shipment = _shipment(client, first["id"])
+    assert shipment["planned_date"] == later
+    assert {m["planned_date"] for m in shipment["incoming_moves"]} == {later}
+    found = client._search("stock.shipment.in", [("reference", "=", "DN-4711")], ["state"])
+    assert [s["id"] for s in found] == [first["id"]]
+    # FLG-5120's move left the shipment and is pending on the purchase again, free for another shipment.
+    flange = _pending_move_ids(client, "PO-7001", "FLG-5120")
+    assert client.create_supplier_shipment("DN-4712", "NORDWERK", later, _ship(purchase, "FLG-5120"))["moves"] == flange
+
+
+def test_same_reference_of_another_supplier_is_another_shipment(client):
+    nordwerk = client.create_supplier_shipment(
+        "LS-1", "NORDWERK", dt.date.today(), _ship(_purchase(client, "PO-7002"), "SHF-4410"))
+    alpenguss = client.create_supplier_shipment(
+        "LS-1", "ALPENGUSS", dt.date.today(), _ship(_purchase(client, "PO-7003"), "HSG-3100"))
+
+    assert nordwerk["id"] != alpenguss["id"]
+
+
+def test_cancel_supplier_shipment_releases_the_moves_to_the_purchase(client):
+    purchase = _purchase(client, "PO-7001")
+    created = client.create_supplier_shipment(
+        "DN-4711", "NORDWERK", dt.date.today() + dt.timedelta(days=5), _ship(purchase, "BRK-2201", "BRK-2202"))
+
+    assert client.cancel_supplier_shipment("DN-4711", "NORDWERK") is True
+
+    shipment = _shipment(client, created["id"])
+    assert (shipment["state"], shipment["incoming_moves"]) == ("cancelled", [])
+    assert sorted(_pending_move_ids(client, "PO-7001", "BRK-2201") + _pending_move_ids(client, "PO-7001", "BRK-2202")) \
+        == created["moves"]
+    released = client._search("stock.move", [("id", "in", created["moves"])], ["shipment", "state"])
+    assert [(m["shipment"], m["state"]) for m in released] == [(None, "draft")] * 2
+    assert client.cancel_supplier_shipment("DN-4711", "NORDWERK") is False  # nothing left to cancel
+    again = client.create_supplier_shipment("DN-4711", "NORDWERK", dt.date.today(), _ship(purchase, "BRK-2201"))
+    assert again["id"] != created["id"]  # the cancelled one is not reused
+
+
+def test_cancel_unknown_supplier_shipment_returns_false(client):
+    assert client.cancel_supplier_shipment("NO-SUCH", "NORDWERK") is False
+
+
+def test_cancel_received_supplier_shipment_is_refused(client, tryton):
+    line = _line(_purchase(client, "PO-7002"), "SHF-4410")
+    tryton.demo("receive", "--purchase", "PO-7002", "--line", str(line["id"]))  # shipment reference RCV-PO-7002
+
+    with pytest.raises(TrytonRefused, match="already done"):
+        client.cancel_supplier_shipment("RCV-PO-7002", "NORDWERK")
+
+
+def test_create_supplier_shipment_refusals(client, tryton):
+    po7001 = _purchase(client, "PO-7001")
+    po7003 = _purchase(client, "PO-7003")
+    today = dt.date.today()
+
+    with pytest.raises(TrytonRefused, match="no purchase 'PO-0000'"):
+        client.create_supplier_shipment("X", "NORDWERK", today, [{"purchase": "PO-0000", "line": 1, "quantity": Decimal(1)}])
+    with pytest.raises(TrytonRefused, match="has no line"):
+        client.create_supplier_shipment(
+            "X", "NORDWERK", today, [{"purchase": "PO-7001", "line": po7003["lines"][0]["id"], "quantity": Decimal(1)}])
+    with pytest.raises(TrytonRefused, match="belongs to supplier ALPENGUSS, not NORDWERK"):
+        client.create_supplier_shipment("X", "NORDWERK", today, _ship(po7003, "HSG-3100"))
+    with pytest.raises(TrytonRefused, match="no party with code 'NOBODY'"):
+        client.create_supplier_shipment("X", "NOBODY", today, _ship(po7001, "BRK-2201"))
+
+    line = _line(po7001, "BRK-2202")
+    tryton.demo("receive", "--purchase", "PO-7001", "--line", str(line["id"]))  # fully received
+    with pytest.raises(TrytonRefused, match=f"line {line['id']} has no pending incoming move"):
+        client.create_supplier_shipment("X", "NORDWERK", today, _ship(po7001, "BRK-2201", "BRK-2202"))
+
+    client.create_supplier_shipment("DN-1", "NORDWERK", today, _ship(po7001, "FLG-5120"))
+    with pytest.raises(TrytonRefused, match="already in another shipment"):
+        client.create_supplier_shipment("DN-2", "NORDWERK", today, _ship(po7001, "FLG-5120"))
+
+    assert client._search("stock.shipment.in", [("reference", "in", ["X", "DN-2"])], ["state"]) == []

@@ -167,3 +167,32 @@ def test_reconcile_command_without_a_readable_erp_says_so(db):
 
     with pytest.raises(CommandError, match="TRYTON_URL"):
         call_command("reconcile")
+
+
+def test_a_submitted_shipment_becomes_a_draft_supplier_shipment_and_cancelling_withdraws_it(
+    portal_on_tryton, tryton, nordwerk_sales, nordwerk, settings
+):
+    from collaboration.documents import parse_shipment
+
+    settings.GS1_COMPANY_PREFIX = "4012345"
+    sync.pull_purchases()
+    lines = list(PurchaseOrder.objects.get(number="PO-7001").lines.order_by("line_number"))
+    answer(nordwerk_sales, "PO-7001", *[LineResponse(line=line.line_number, action="accept") for line in lines])
+    assert deliver_all() == ["delivered"]
+    shipper = Actor.for_user(nordwerk_sales, channel="portal")
+    arrival = dt.date.today() + dt.timedelta(days=10)
+    services.shipment_submit(actor=shipper, document=parse_shipment({
+        "number": "ASN-77", "ship_to": "PLANT-1", "despatch_date": dt.date.today().isoformat(),
+        "expected_arrival": arrival.isoformat(),
+        "lines": [{"line": n + 1, "purchase_order": "PO-7001", "order_line": line.line_number, "quantity": str(line.quantity)}
+                  for n, line in enumerate(lines[:2])],
+    }))
+    assert deliver_all() == ["delivered"]
+    found = tryton.client()._search("stock.shipment.in", [("reference", "=", "ASN-77")],
+                                    ["state", "planned_date", "incoming_moves"])
+    assert len(found) == 1 and found[0]["state"] == "draft" and found[0]["planned_date"] == arrival
+    assert len(found[0]["incoming_moves"]) == 2
+    services.shipment_cancel(number="ASN-77", supplier_id=nordwerk.pk, actor=shipper)
+    assert deliver_all() == ["delivered"]
+    found = tryton.client()._search("stock.shipment.in", [("reference", "=", "ASN-77")], ["state", "incoming_moves"])
+    assert [(s["state"], s["incoming_moves"]) for s in found] == [("cancelled", [])]
