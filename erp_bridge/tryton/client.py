@@ -160,10 +160,11 @@ class TrytonClient:
     # --- purchases -------------------------------------------------------------------------------
 
     _PURCHASE_FIELDS = [
-        "number", "reference", "state", "revision", "purchase_date", "write_date", "create_date",
+        "number", "reference", "state", "revision", "purchase_date", "delivery_date", "write_date", "create_date",
         "party.code", "currency.code", "warehouse.code",
         "lines.type", "lines.sequence", "lines.product.code", "lines.product.name", "lines.description",
         "lines.quantity", "lines.unit.symbol", "lines.unit_price", "lines.delivery_date",
+        "lines.delivery_date_edit", "lines.delivery_date_store",
         "lines.write_date", "lines.create_date",
     ]
 
@@ -205,6 +206,11 @@ class TrytonClient:
                     "unit": (line.get("unit") or {}).get("symbol"),
                     "unit_price": line.get("unit_price"),
                     "delivery_date": line.get("delivery_date"),
+                    # What the buyer asked for: the line's own date, else the purchase's. Tryton's
+                    # `delivery_date` follows the moves' planned dates, which suppliers' promises
+                    # and shipments change.
+                    "requested_date": (line.get("delivery_date_store") if line.get("delivery_date_edit") else None)
+                    or record.get("delivery_date") or line.get("delivery_date"),
                 }
                 for line in lines
             ],

@@ -82,7 +82,7 @@ def purchase_document(purchase: dict) -> dict:
                 "quantity": str(line["quantity"]),
                 "uom": line["unit"] or "",
                 "unit_price": str(line["unit_price"]),
-                "requested_date": (line["delivery_date"] or purchase["purchase_date"]).isoformat(),
+                "requested_date": (line["requested_date"] or purchase["purchase_date"]).isoformat(),
             }
             for line in purchase["lines"]
         ],
