@@ -36,12 +36,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Min, Q
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from collaboration import services
 from collaboration.errors import DomainError
 from erp_bridge.models import DeliveryAttempt, DeliveryBatch, DestinationState, OutboxMessage
+from portal.db import locked_row
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +127,7 @@ def _locked_state(destination: str) -> DestinationState:
     writers and switches of one destination queue up here."""
     if destination not in known_destinations():
         raise DomainError(f"Unknown destination {destination!r}; known: {', '.join(known_destinations())}.")
-    DestinationState.objects.bulk_create([DestinationState(destination=destination)], ignore_conflicts=True)
-    return DestinationState.objects.select_for_update().get(destination=destination)
+    return locked_row(DestinationState, destination=destination)
 
 
 def destination_states() -> list[DestinationState]:
@@ -250,9 +250,7 @@ def batch_write(*, destination: str) -> DeliveryBatch | None:
             status=OutboxMessage.Status.DELIVERED, delivered_at=now, lease_until=None, last_error="",
             attempt_count=F("attempt_count") + 1,
         )
-        failed_before = [str(message.id) for message in messages if message.last_error]
-        if failed_before:
-            services.delivery_failure_close_cases(message_ids=failed_before)
+        services.delivery_failure_close_cases(messages=messages)
         if path.exists():
             logger.warning("rewriting %s, left by a run that did not commit", path)
         # Last step before the commit: a file for events not marked delivered may be left behind
@@ -270,7 +268,7 @@ def _deliverable(destination: str) -> list[OutboxMessage]:
     candidates = list(
         OutboxMessage.objects.select_for_update(skip_locked=True)
         .filter(destination=destination, status=OutboxMessage.Status.PENDING)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .filter(OutboxMessage.lease_free(now))
         .order_by("aggregate", "sequence")[:MAX_EVENTS_PER_FILE]
     )
     if not candidates:

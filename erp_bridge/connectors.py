@@ -42,6 +42,11 @@ class Connector(Protocol):
     def send(self, envelope: dict) -> DeliveryResult: ...
 
 
+def unreachable(exc: Exception) -> DeliveryResult:
+    """A delivery that did not reach the destination (network, disk): retried later."""
+    return DeliveryResult(delivered=False, error=f"{type(exc).__name__}: {exc}"[:ERROR_EXCERPT_CHARS])
+
+
 def classify_status(status_code: int) -> tuple[bool, bool]:
     """(delivered, permanent failure) for an HTTP status."""
     if 200 <= status_code < 300:
@@ -80,7 +85,7 @@ class HttpConnector:
         try:
             response = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
-            return DeliveryResult(delivered=False, error=f"{type(exc).__name__}: {exc}"[:ERROR_EXCERPT_CHARS])
+            return unreachable(exc)
         delivered, permanent = classify_status(response.status_code)
         return DeliveryResult(
             delivered=delivered,
@@ -102,7 +107,7 @@ class FileConnector:
         try:
             _append(self.path, line)
         except OSError as exc:
-            return DeliveryResult(delivered=False, error=f"{type(exc).__name__}: {exc}"[:ERROR_EXCERPT_CHARS])
+            return unreachable(exc)
         return DeliveryResult(delivered=True)
 
 
@@ -146,7 +151,7 @@ class PlanningCsvConnector:
         try:
             _append(self.path, _csv_text(rows).encode(), header=_csv_text([self.COLUMNS]).encode())
         except OSError as exc:
-            return DeliveryResult(delivered=False, error=f"{type(exc).__name__}: {exc}"[:ERROR_EXCERPT_CHARS])
+            return unreachable(exc)
         return DeliveryResult(delivered=True)
 
 

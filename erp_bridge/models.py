@@ -42,6 +42,17 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.type} {self.aggregate}#{self.sequence}"
 
+    @staticmethod
+    def lease_free(now) -> Q:
+        """Not claimed by a worker, or its claim's lease has run out."""
+        return Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+
+    @property
+    def may_have_failure_case(self) -> bool:
+        """A message that failed before keeps its last error until it is delivered; only such a
+        message can have an open "delivery failed" case to close."""
+        return bool(self.last_error)
+
     def envelope(self) -> dict:
         """The event as the ERP receives it."""
         return {

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from erp_bridge.models import OutboxMessage, OutboxSequence
+from portal.db import locked_row
 
 ERP = "erp"
 
@@ -52,10 +53,7 @@ def publish(
 def _next_sequence(*, destination: str, aggregate: str) -> int:
     # Insert-if-missing then lock the counter row: concurrent publishers for one aggregate queue up
     # here, so sequences are gap-free and in commit order.
-    OutboxSequence.objects.bulk_create(
-        [OutboxSequence(destination=destination, aggregate=aggregate)], ignore_conflicts=True
-    )
-    counter = OutboxSequence.objects.select_for_update().get(destination=destination, aggregate=aggregate)
+    counter = locked_row(OutboxSequence, destination=destination, aggregate=aggregate)
     counter.last += 1
     counter.save(update_fields=["last"])
     return counter.last

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from collaboration import services
@@ -47,7 +47,7 @@ def _claimable() -> QuerySet[OutboxMessage]:
     ).exclude(status=OutboxMessage.Status.DELIVERED)
     return (
         OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .filter(OutboxMessage.lease_free(now))
         .exclude(Exists(earlier_undelivered))
     )
 
@@ -92,7 +92,7 @@ def _claim(message_id: uuid.UUID | str, *, run: int) -> list[OutboxMessage] | No
                     sequence__lt=head.sequence + run,
                     next_attempt_at__lte=now,
                 )
-                .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+                .filter(OutboxMessage.lease_free(now))
                 .order_by("sequence")
             )
             for message in following:
@@ -172,16 +172,13 @@ def _record(claimed: list[OutboxMessage], sent: list[_Sent]) -> RelayOutcome:
             for s in sent
         ])
         if delivered:
-            # Only a message that failed before (it keeps its last error) can have an open case.
-            failed_before = [str(s.message.id) for s in delivered if s.message.last_error]
+            services.delivery_failure_close_cases(messages=[s.message for s in delivered])
             for s in delivered:
                 s.message.status, s.message.delivered_at = OutboxMessage.Status.DELIVERED, s.finished_at
                 s.message.lease_until, s.message.last_error = None, ""
             OutboxMessage.objects.bulk_update(
                 [s.message for s in delivered], ["status", "delivered_at", "lease_until", "last_error"]
             )
-            if failed_before:
-                services.delivery_failure_close_cases(message_ids=failed_before)
         if failed is not None:
             updates = {"status": status, "lease_until": None, "last_error": failed.result.error}
             if retry_in is not None:

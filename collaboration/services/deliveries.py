@@ -29,8 +29,13 @@ def delivery_failure_open_case(
     )
 
 
-def delivery_failure_close_cases(*, message_ids: list[str]) -> int:
-    """Replayed messages got through: their open cases are closed."""
+def delivery_failure_close_cases(*, messages) -> int:
+    """Delivered outbox messages (replayed ones among them): their open cases are closed. Runs in
+    the transaction that marks them delivered, before their last error is cleared; messages that
+    never failed cost no query."""
+    message_ids = [str(message.id) for message in messages if message.may_have_failure_case]
+    if not message_ids:
+        return 0
     return ExceptionCase.objects.filter(
         kind=ExceptionCase.Kind.DELIVERY_FAILED, status=ExceptionCase.Status.OPEN, details__message__in=message_ids
     ).update(status=ExceptionCase.Status.CLOSED, decided_at=timezone.now(), decision_comment="Delivered after replay.")

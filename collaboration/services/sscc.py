@@ -8,6 +8,7 @@ from django.db import transaction
 from collaboration.errors import InvalidDocument
 from collaboration.gs1 import InvalidNumber, company_prefix_validate, sscc_compose
 from collaboration.models import SsccCounter, Supplier
+from portal.db import locked_row
 
 MAX_PER_CALL = 10_000
 
@@ -29,10 +30,7 @@ def sscc_allocate(*, supplier: Supplier, count: int = 1) -> list[str]:
         prefix = company_prefix_validate(prefix)
         extension = settings.GS1_SSCC_EXTENSION_DIGIT
         with transaction.atomic():
-            SsccCounter.objects.bulk_create(
-                [SsccCounter(company_prefix=prefix, extension_digit=extension)], ignore_conflicts=True
-            )
-            counter = SsccCounter.objects.select_for_update().get(company_prefix=prefix, extension_digit=extension)
+            counter = locked_row(SsccCounter, company_prefix=prefix, extension_digit=extension)
             first = counter.last_serial + 1
             numbers = [sscc_compose(extension=extension, prefix=prefix, serial=first + n) for n in range(count)]
             counter.last_serial += count
