@@ -60,3 +60,10 @@ class Actor:
         if role == TOKEN_ROLE:
             return "acknowledge" in self.scopes
         return role in (Membership.Role.ADMIN, Membership.Role.SALES)
+
+    def can_ship(self, supplier_id: int) -> bool:
+        """Create and change shipment notices: admin, logistics or sales users; tokens with 'ship'."""
+        role = self.memberships.get(supplier_id)
+        if role == TOKEN_ROLE:
+            return "ship" in self.scopes
+        return role in (Membership.Role.ADMIN, Membership.Role.LOGISTICS, Membership.Role.SALES)

@@ -310,32 +310,36 @@ def _message(item: dict) -> str:
 
 def parse_purchase_order(data: Any, *, number: str | None = None) -> PurchaseOrderDocument:
     """Validate a canonical PO; `number` (from a URL) must agree with the body when both are given."""
-    return parse_document(PurchaseOrderDocument, data, key_field="number", key=number, label="purchase order")
+    return parse_document(PurchaseOrderDocument, data, keys={"number": number}, label="purchase order")
 
 
 def parse_receipt(data: Any, *, reference: str | None = None) -> ReceiptDocument:
-    return parse_document(ReceiptDocument, data, key_field="reference", key=reference, label="receipt")
+    return parse_document(ReceiptDocument, data, keys={"reference": reference}, label="receipt")
 
 
-def parse_invoice_status(data: Any) -> InvoiceStatusDocument:
-    return parse_document(InvoiceStatusDocument, data, key_field="invoice_number", key=None, label="invoice status")
+def parse_invoice_status(data: Any, *, supplier: str | None = None, invoice_number: str | None = None) -> InvoiceStatusDocument:
+    return parse_document(InvoiceStatusDocument, data, keys={"supplier": supplier, "invoice_number": invoice_number},
+                          label="invoice status")
 
 
 def parse_shipment(data: Any, *, number: str | None = None) -> ShipmentDocument:
-    return parse_document(ShipmentDocument, data, key_field="number", key=number, label="shipment")
+    return parse_document(ShipmentDocument, data, keys={"number": number}, label="shipment")
 
 
-def parse_document(model: type[DocumentT], data: Any, *, key_field: str, key: str | None, label: str) -> DocumentT:
-    """Validate `data` as `model`; the key taken from a URL must agree with the body's when both are given."""
+def parse_document(model: type[DocumentT], data: Any, *, keys: dict[str, str | None], label: str) -> DocumentT:
+    """Validate `data` as `model`; each key taken from a URL (not None) must agree with the body's
+    field when both are given, and fills it when the body leaves it out."""
     if not isinstance(data, dict):
         raise InvalidDocument(f"A {label} must be a JSON object.", details={"non_field_errors": ["Expected a JSON object."]})
-    if key is not None:
-        data = {**data}
-        body_key = data.setdefault(key_field, key)
+    data = {**data}
+    for field, key in keys.items():
+        if key is None:
+            continue
+        body_key = data.setdefault(field, key)
         if body_key != key:
             raise InvalidDocument(
-                f"The {key_field.replace('_', ' ')} in the body differs from the one in the URL.",
-                details={key_field: [f"Expected {key!r}, got {body_key!r}."]},
+                f"The {field.replace('_', ' ')} in the body differs from the one in the URL.",
+                details={field: [f"Expected {key!r}, got {body_key!r}."]},
             )
     try:
         return model.model_validate(data)

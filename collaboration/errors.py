@@ -37,6 +37,10 @@ class UnknownSupplier(DomainError):
     code = "unknown_supplier"
     status = 422
 
+    @classmethod
+    def for_code(cls, code: str) -> UnknownSupplier:
+        return cls(f"Supplier {code!r} is not known to the portal.", details={"supplier": [f"No supplier with code {code!r}."]})
+
 
 class SupplierMismatch(DomainError):
     code = "supplier_mismatch"
@@ -79,6 +83,11 @@ class AlreadyDecided(DomainError):
 class UnknownPurchaseOrder(DomainError):
     code = "unknown_purchase_order"
     status = 422
+
+    @classmethod
+    def for_number(cls, number: str) -> UnknownPurchaseOrder:
+        return cls(f"Purchase order {number!r} is not known to the portal.",
+                   details={"purchase_order": [f"No purchase order {number!r}."]})
 
 
 class DocumentContentConflict(DomainError):

@@ -30,12 +30,16 @@ from collaboration.models import (
 )
 
 
-def _visible_purchase_orders(*, actor: Actor) -> QuerySet[PurchaseOrder]:
-    # Staff (buyers) see every supplier; supplier users only the suppliers they belong to.
-    queryset = PurchaseOrder.objects.all()
+def visible_to(queryset: QuerySet, *, actor: Actor) -> QuerySet:
+    """Tenancy, once: staff (buyers) see every supplier's rows; supplier users and tokens only
+    their suppliers' (the queryset's model has a `supplier`)."""
     if actor.is_staff and not actor.memberships:
         return queryset
     return queryset.filter(supplier_id__in=actor.supplier_ids)
+
+
+def _visible_purchase_orders(*, actor: Actor) -> QuerySet[PurchaseOrder]:
+    return visible_to(PurchaseOrder.objects.all(), actor=actor)
 
 
 def purchase_orders_for_actor(*, actor: Actor, status: str | None = None, query: str | None = None) -> QuerySet[PurchaseOrder]:
@@ -246,10 +250,7 @@ def api_tokens_for_actor(*, actor: Actor) -> QuerySet[SupplierApiToken]:
 
 def shipments_for_actor(*, actor: Actor) -> QuerySet[Shipment]:
     """The shipments of the actor's suppliers (every supplier's for staff), newest first."""
-    queryset = Shipment.objects.select_related("supplier").order_by("-created_at", "-id")
-    if actor.is_staff and not actor.memberships:
-        return queryset
-    return queryset.filter(supplier_id__in=actor.supplier_ids)
+    return visible_to(Shipment.objects.select_related("supplier").order_by("-created_at", "-id"), actor=actor)
 
 
 def shipment_detail(*, actor: Actor, number: str) -> Shipment:

@@ -22,7 +22,6 @@ from collaboration.documents import (
     parse_purchase_order,
     parse_receipt,
 )
-from collaboration.errors import InvalidDocument
 from collaboration.models import Channel
 from erp_bridge.models import ErpApiToken
 from erp_bridge.tokens import TOKEN_KIND, erp_token_authenticate
@@ -143,14 +142,6 @@ class ErpInvoiceStatusApi(ErpApiView):
     )
     @idempotent
     def put(self, request: Request, supplier: str, invoice_number: str) -> Response:
-        data = request.data
-        if isinstance(data, dict):
-            data = {"supplier": supplier, "invoice_number": invoice_number, **data}
-            if (data["supplier"], data["invoice_number"]) != (supplier, invoice_number):
-                raise InvalidDocument(
-                    "The supplier or invoice number in the body differs from the URL.",
-                    details={"invoice_number": [f"Expected {supplier}/{invoice_number}."]},
-                )
-        document = parse_invoice_status(data)
+        document = parse_invoice_status(request.data, supplier=supplier, invoice_number=invoice_number)
         result = services.invoice_status_record(document=document, actor=erp_actor(request))
         return _recorded(result, supplier=supplier, invoice_number=invoice_number, version=document.version)

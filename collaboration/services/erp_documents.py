@@ -41,10 +41,7 @@ def receipt_record(*, document: ReceiptDocument, actor: Actor) -> RecordResult:
             return RecordResult(stored, "unchanged")
         po = PurchaseOrder.objects.filter(number=document.purchase_order).select_related("supplier").first()
         if po is None:
-            raise UnknownPurchaseOrder(
-                f"Purchase order {document.purchase_order!r} is not known to the portal.",
-                details={"purchase_order": [f"No purchase order {document.purchase_order!r}."]},
-            )
+            raise UnknownPurchaseOrder.for_number(document.purchase_order)
         lines = {line.line_number: line for line in po.lines.all()}
         unknown = {
             str(position): {"line": [f"{po.number} has no line {entry.line}."]}
@@ -73,18 +70,12 @@ def invoice_status_record(*, document: InvoiceStatusDocument, actor: Actor) -> R
     with transaction.atomic():
         supplier = Supplier.objects.filter(code=document.supplier).first()
         if supplier is None:
-            raise UnknownSupplier(
-                f"Supplier {document.supplier!r} is not known to the portal.",
-                details={"supplier": [f"No supplier with code {document.supplier!r}."]},
-            )
+            raise UnknownSupplier.for_code(document.supplier)
         po = None
         if document.purchase_order:
             po = PurchaseOrder.objects.filter(number=document.purchase_order).first()
             if po is None:
-                raise UnknownPurchaseOrder(
-                    f"Purchase order {document.purchase_order!r} is not known to the portal.",
-                    details={"purchase_order": [f"No purchase order {document.purchase_order!r}."]},
-                )
+                raise UnknownPurchaseOrder.for_number(document.purchase_order)
             if po.supplier_id != supplier.pk:
                 raise SupplierMismatch(
                     f"Purchase order {po.number} belongs to another supplier.",

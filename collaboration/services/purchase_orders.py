@@ -68,10 +68,7 @@ def purchase_orders_upsert(
         for index, document in enumerate(documents):
             supplier = suppliers.get(document.supplier)
             if supplier is None:
-                results[index] = UnknownSupplier(
-                    f"Supplier {document.supplier!r} is not known to the portal.",
-                    details={"supplier": [f"No supplier with code {document.supplier!r}."]},
-                )
+                results[index] = UnknownSupplier.for_code(document.supplier)
             elif document.number in stored:
                 try:
                     with transaction.atomic():

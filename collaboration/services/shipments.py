@@ -16,14 +16,14 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from collaboration.actors import TOKEN_ROLE, Actor
+from collaboration import selectors
+from collaboration.actors import Actor
 from collaboration.audit import audit_record
 from collaboration.documents import ShipmentDocument, decimal_text
 from collaboration.errors import DomainError, InvalidDocument, NotFound, PermissionDenied
 from collaboration.gs1 import InvalidNumber, sscc_validate
 from collaboration.models import (
     ItemRule,
-    Membership,
     Package,
     PackageContent,
     PurchaseOrder,
@@ -35,19 +35,9 @@ from collaboration.services.sscc import sscc_allocate
 from collaboration.tolerance import Policies
 from erp_bridge import outbox
 
-SHIPPING_ROLES = {Membership.Role.ADMIN, Membership.Role.LOGISTICS, Membership.Role.SALES}
-
-
 class ShipmentClosed(DomainError):
     code = "shipment_closed"
     status = 409
-
-
-def can_ship(actor: Actor, supplier_id: int) -> bool:
-    role = actor.role_for(supplier_id)
-    if role == TOKEN_ROLE:
-        return "ship" in actor.scopes
-    return role in SHIPPING_ROLES
 
 
 def shipment_save_draft(*, document: ShipmentDocument, actor: Actor) -> Shipment:
@@ -78,7 +68,7 @@ def shipment_cancel(*, number: str, supplier_id: int, actor: Actor) -> Shipment:
 
 
 def _shipment_for_update(*, number: str, supplier_id: int, actor: Actor) -> Shipment | None:
-    if not can_ship(actor, supplier_id):
+    if not actor.can_ship(supplier_id):
         raise PermissionDenied("You may not create or change shipments for this supplier.")
     return Shipment.objects.select_for_update().filter(supplier_id=supplier_id, number=number).first()
 
@@ -117,10 +107,8 @@ def _orders(*, document: ShipmentDocument, actor: Actor) -> dict[str, PurchaseOr
     """The referenced orders the actor may see, all of one supplier; an unknown or foreign order is
     reported the same way (never revealing another supplier's order)."""
     numbers = {line.purchase_order for line in document.lines}
-    visible = PurchaseOrder.objects.select_related("supplier").filter(number__in=numbers)
-    if not (actor.is_staff and not actor.memberships):
-        visible = visible.filter(supplier_id__in=actor.supplier_ids)
-    orders = {po.number: po for po in visible}
+    visible = selectors.visible_to(PurchaseOrder.objects.select_related("supplier"), actor=actor)
+    orders = {po.number: po for po in visible.filter(number__in=numbers)}
     errors = {
         str(position): {"purchase_order": [f"No purchase order {line.purchase_order} of yours."]}
         for position, line in enumerate(document.lines)
