@@ -254,8 +254,8 @@ class ExceptionCaseAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "supplier", ("opened_at", admin.DateFieldListFilter)]
     search_fields = ["summary", "purchase_order__number", "supplier__code"]
     list_select_related = ["supplier", "purchase_order", "decided_by"]
-    readonly_fields = ["kind", "status", "supplier", "purchase_order", "summary", "side_by_side", "opened_at",
-                       "decided_at", "decided_by", "decision_comment"]
+    readonly_fields = ["kind", "status", "supplier", "purchase_order", "shipment", "receipt", "summary", "side_by_side",
+                       "opened_at", "decided_at", "decided_by", "decision_comment"]
     fields = readonly_fields
     actions = ["approve_selected", "decline_selected"]
     change_form_template = "admin/collaboration/exceptioncase/change_form.html"
@@ -266,12 +266,15 @@ class ExceptionCaseAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="Order and proposal")
+    @admin.display(description="Details")
     def side_by_side(self, case: ExceptionCase):
         details = case.details or {}
         ordered, proposed = details.get("ordered", {}), details.get("proposed", {})
         if not ordered:
-            return "—"
+            return format_html_join("", "<div><strong>{}</strong>: {}</div>", (
+                (key.replace("_", " ").capitalize(), ", ".join(map(str, value)) if isinstance(value, list) else value)
+                for key, value in details.items()
+            )) or "—"
 
         def schedule(values):
             return "; ".join(f"{e['quantity']} on {e['date']}" for e in values.get("schedule", [])) or "—"
@@ -305,15 +308,19 @@ class ExceptionCaseAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return redirect("admin:collaboration_exceptioncase_change", case_id)
         approve = "approve" in request.POST
+        actor = Actor.for_user(request.user, channel=Channel.ADMIN)
+        comment = request.POST.get("comment", "")
         try:
-            services.exception_case_decide(
-                case_id=case_id, approve=approve, comment=request.POST.get("comment", ""),
-                actor=Actor.for_user(request.user, channel=Channel.ADMIN),
-            )
+            if "resolve" in request.POST:
+                services.exception_case_resolve(case_id=case_id, comment=comment, actor=actor)
+                done = "resolved"
+            else:
+                services.exception_case_decide(case_id=case_id, approve=approve, comment=comment, actor=actor)
+                done = "approved" if approve else "declined"
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
-            self.message_user(request, f"Case #{case_id} {'approved' if approve else 'declined'}.", messages.SUCCESS)
+            self.message_user(request, f"Case #{case_id} {done}.", messages.SUCCESS)
         return redirect("admin:collaboration_exceptioncase_change", case_id)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -352,7 +359,7 @@ class ExceptionCaseAdmin(admin.ModelAdmin):
 
 class ShipmentLineInline(ReadOnlyInline):
     model = ShipmentLine
-    fields = ["line_number", "order_line", "quantity", "lot", "serial_numbers"]
+    fields = ["line_number", "order_line", "quantity", "received_quantity", "lot", "serial_numbers"]
 
 
 class PackageInline(ReadOnlyInline):
@@ -364,9 +371,9 @@ class PackageInline(ReadOnlyInline):
 class ShipmentAdmin(ReadOnlyAdmin):
     """Suppliers' shipment notices; they change them through the portal, the API or EDI."""
 
-    list_display = ["number", "supplier", "status", "revision", "ship_to", "despatch_date", "expected_arrival", "carrier",
-                    "submitted_at"]
-    list_filter = ["status", "supplier", "ship_to"]
+    list_display = ["number", "supplier", "status", "receipt_status", "revision", "ship_to", "despatch_date",
+                    "expected_arrival", "carrier", "submitted_at"]
+    list_filter = ["status", "receipt_status", "supplier", "ship_to"]
     search_fields = ["number", "tracking_number", "packages__sscc", "lines__order_line__purchase_order__number"]
     date_hierarchy = "despatch_date"
     list_select_related = ["supplier"]

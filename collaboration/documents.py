@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
@@ -109,6 +110,7 @@ class ReceiptLineDocument(BaseModel):
     quantity: Decimal = Field(max_digits=18, decimal_places=4, description="Received; negative for a return or reversal.")
     sscc: str = Field(default="", pattern=r"^(\d{18})?$", description="The package's SSCC, if it was scanned.")
     lot: str = Field(default="", max_length=35)
+    item: str = Field(default="", max_length=35, description="The item booked, if the ERP says; another than ordered is flagged.")
 
     @field_validator("quantity")
     @classmethod
@@ -135,7 +137,9 @@ class ReceiptDocument(BaseModel):
             "purchase_order": self.purchase_order,
             "received_on": self.received_on.isoformat(),
             "lines": [
+                # "item" only when given, so receipts recorded before it existed keep their hash.
                 {"line": line.line, "quantity": decimal_text(line.quantity), "sscc": line.sscc, "lot": line.lot}
+                | ({"item": line.item} if line.item else {})
                 for line in self.lines
             ],
         }
@@ -238,20 +242,26 @@ class ShipmentDocument(BaseModel):
                     raise ValueError(f"Package {reference} is nested in itself.")
                 seen.add(parent)
                 parent = parents.get(parent, "")
-        if self.packages:
-            packed: dict[int, Decimal] = {}
-            for package in self.packages:
-                for content in package.contents:
-                    if content.line not in numbers:
-                        raise ValueError(f"Package {package.reference} holds line {content.line}, which is not in the shipment.")
-                    packed[content.line] = packed.get(content.line, Decimal(0)) + content.quantity
-            for line in self.lines:
-                if packed.get(line.line, Decimal(0)) != line.quantity:
-                    raise ValueError(
-                        f"Line {line.line}: {decimal_text(line.quantity)} shipped but "
-                        f"{decimal_text(packed.get(line.line, Decimal(0)))} packed."
-                    )
+        for package in self.packages:
+            for content in package.contents:
+                if content.line not in numbers:
+                    raise ValueError(f"Package {package.reference} holds line {content.line}, which is not in the shipment.")
         return self
+
+    def packing_differences(self) -> dict[int, str]:
+        """Lines (by position) whose packed quantity differs from the shipped one, when anything is
+        packed. A draft may be packed bit by bit; a submitted shipment must add up."""
+        if not self.packages:
+            return {}
+        packed: dict[int, Decimal] = defaultdict(Decimal)
+        for package in self.packages:
+            for content in package.contents:
+                packed[content.line] += content.quantity
+        return {
+            position: f"{decimal_text(line.quantity)} shipped but {decimal_text(packed[line.line])} packed."
+            for position, line in enumerate(self.lines)
+            if packed[line.line] != line.quantity
+        }
 
 
 def canonical_hash(canonical: dict[str, Any]) -> str:

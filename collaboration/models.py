@@ -306,12 +306,18 @@ class ExceptionCase(models.Model):
         PROPOSAL_OUTSIDE_TOLERANCE = "proposal_outside_tolerance", "Proposal outside tolerance"
         LINE_REJECTED = "line_rejected", "Line rejected by the supplier"
         DELIVERY_FAILED = "delivery_failed", "Delivery to the ERP failed"
+        RECEIPT_SHORT = "receipt_short", "Received less than the ASN announced"
+        RECEIPT_OVER = "receipt_over", "Received more than the ASN announced"
+        RECEIPT_UNEXPECTED = "receipt_unexpected", "Received goods no ASN announced"
+        RECEIPT_WRONG_LOT = "receipt_wrong_lot", "Received another lot than the ASN announced"
+        RECEIPT_LATE = "receipt_late", "Received after the committed date"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         APPROVED = "approved", "Approved"
         DECLINED = "declined", "Declined"
         CLOSED = "closed", "Closed (superseded)"
+        RESOLVED = "resolved", "Resolved"
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -320,8 +326,11 @@ class ExceptionCase(models.Model):
     response = models.OneToOneField(
         AcknowledgementLine, null=True, blank=True, on_delete=models.CASCADE, related_name="exception_case"
     )
+    shipment = models.ForeignKey("Shipment", null=True, blank=True, on_delete=models.SET_NULL, related_name="exception_cases")
+    shipment_line = models.ForeignKey("ShipmentLine", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    receipt = models.ForeignKey("Receipt", null=True, blank=True, on_delete=models.SET_NULL, related_name="exception_cases")
     summary = models.CharField(max_length=300)
-    details = models.JSONField(default=dict, help_text="The order and the proposal side by side, and what is outside tolerance.")
+    details = models.JSONField(default=dict, help_text="What the case is about: the order and the proposal, or the ASN and the receipt.")
     opened_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -358,6 +367,7 @@ class ReceiptLine(models.Model):
     quantity = models.DecimalField(max_digits=18, decimal_places=4, help_text="Negative for a return or reversal.")
     sscc = models.CharField(max_length=18, blank=True)
     lot = models.CharField(max_length=35, blank=True)
+    item = models.CharField(max_length=35, blank=True, help_text="The item the ERP booked, when it says so.")
 
     class Meta:
         ordering = ["receipt", "order_line", "id"]
@@ -365,6 +375,18 @@ class ReceiptLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.receipt.reference}: line {self.order_line.line_number}, {self.quantity.normalize()}"
+
+
+class ReceiptMatch(models.Model):
+    """How much of a receipt line counts against which ASN line; none when no ASN announced it."""
+
+    receipt_line = models.ForeignKey(ReceiptLine, on_delete=models.CASCADE, related_name="matches")
+    # PROTECT: a received ASN line can be neither corrected away nor cancelled.
+    shipment_line = models.ForeignKey("ShipmentLine", null=True, blank=True, on_delete=models.PROTECT, related_name="receipt_matches")
+    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+
+    def __str__(self) -> str:
+        return f"{self.receipt_line_id} -> {self.shipment_line_id}: {self.quantity.normalize()}"
 
 
 class InvoiceStatus(models.Model):
@@ -419,6 +441,12 @@ class Shipment(models.Model):
         SUBMITTED = "submitted", "Submitted"
         CANCELLED = "cancelled", "Cancelled"
 
+    class ReceiptStatus(models.TextChoices):
+        NOT_RECEIVED = "not_received", "Not received"
+        PARTIAL = "partial", "Partly received"
+        RECEIVED = "received", "Received as announced"
+        DIFFERENCES = "differences", "Received with differences"
+
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="shipments")
     number = models.CharField(max_length=35, help_text="The supplier's shipment (delivery note) number.")
     revision = models.PositiveIntegerField(default=0, help_text="How many times it was submitted (corrections count).")
@@ -431,6 +459,7 @@ class Shipment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    receipt_status = models.CharField(max_length=12, choices=ReceiptStatus.choices, default=ReceiptStatus.NOT_RECEIVED)
 
     class Meta:
         ordering = ["-created_at"]
@@ -450,6 +479,8 @@ class ShipmentLine(models.Model):
     quantity = models.DecimalField(max_digits=18, decimal_places=4)
     lot = models.CharField(max_length=35, blank=True)
     serial_numbers = models.JSONField(default=list, blank=True)
+    received_quantity = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0),
+                                            help_text="Of the receipts matched to this line.")
 
     class Meta:
         ordering = ["shipment", "line_number"]

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.urls import reverse
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from collaboration.actors import Actor
@@ -16,6 +17,7 @@ from collaboration.models import (
     Acknowledgement,
     AcknowledgementLine,
     AuditEvent,
+    ExceptionCase,
     Membership,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -267,3 +269,45 @@ def shipment_detail(*, actor: Actor, number: str) -> Shipment:
     if shipment is None:
         raise NotFound(f"Shipment {number} not found.")
     return shipment
+
+
+def shipped_quantities(order_line_ids, *, exclude: Shipment | None = None) -> dict[int, Decimal]:
+    """What submitted shipments carry per order line (a shipment being edited left out)."""
+    if not order_line_ids:
+        return {}
+    return dict(
+        ShipmentLine.objects.filter(order_line_id__in=order_line_ids, shipment__status=Shipment.Status.SUBMITTED)
+        .exclude(shipment=exclude).values("order_line").annotate(total=Sum("quantity")).values_list("order_line", "total")
+    )
+
+
+@dataclass(frozen=True)
+class ShippableLine:
+    line: PurchaseOrderLine
+    open_quantity: Decimal
+
+
+def shippable_lines(*, actor: Actor, ship_to: str = "", exclude: Shipment | None = None) -> list[ShippableLine]:
+    """Acknowledged lines of the actor's orders with quantity left to ship, by ship-to and order."""
+    lines = (
+        PurchaseOrderLine.objects.filter(
+            purchase_order__in=_visible_purchase_orders(actor=actor),
+            response_status=PurchaseOrderLine.ResponseStatus.CONFIRMED, is_cancelled=False,
+        )
+        .select_related("purchase_order__supplier")
+        .order_by("purchase_order__ship_to", "purchase_order__number", "line_number")
+    )
+    if ship_to:
+        lines = lines.filter(purchase_order__ship_to=ship_to)
+    lines = list(lines)
+    shipped = shipped_quantities([line.pk for line in lines], exclude=exclude)
+    return [
+        ShippableLine(line, line.confirmed_quantity - shipped.get(line.pk, 0))
+        for line in lines
+        if line.confirmed_quantity - shipped.get(line.pk, 0) > 0
+    ]
+
+
+def shipment_receipt_cases(*, shipment: Shipment) -> QuerySet[ExceptionCase]:
+    """The receipt differences found on a shipment (the supplier sees what the buyer sees)."""
+    return ExceptionCase.objects.filter(shipment=shipment, kind__startswith="receipt_").order_by("opened_at", "id")

@@ -12,7 +12,7 @@ from collaboration.services.acknowledgements import (
     acknowledgement_submit,
 )
 from collaboration.services.api_tokens import api_token_authenticate, api_token_create, api_token_revoke
-from collaboration.services.decisions import exception_case_decide
+from collaboration.services.decisions import exception_case_decide, exception_case_resolve
 from collaboration.services.deliveries import delivery_failure_close_cases, delivery_failure_open_case
 from collaboration.services.erp_documents import RecordResult, invoice_status_record, receipt_record
 from collaboration.services.shipments import shipment_cancel, shipment_save_draft, shipment_submit
@@ -35,6 +35,7 @@ __all__ = [
     "delivery_failure_close_cases",
     "delivery_failure_open_case",
     "exception_case_decide",
+    "exception_case_resolve",
     "invoice_status_record",
     "purchase_order_upsert",
     "purchase_orders_upsert",

@@ -193,6 +193,32 @@ def exception_case_decide(*, case_id: int, approve: bool, comment: str, actor: A
         return case
 
 
+def exception_case_resolve(*, case_id: int, comment: str, actor: Actor) -> ExceptionCase:
+    """A buyer closes a case that has nothing to decide (a receipt difference), saying what was done."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only buyers resolve exception cases.")
+    comment = comment.strip()
+    if not comment:
+        raise InvalidDocument("Say how the case was resolved.", details={"comment": ["Required."]})
+    with transaction.atomic():
+        case = ExceptionCase.objects.select_for_update().select_related("supplier", "purchase_order").filter(pk=case_id).first()
+        if case is None:
+            raise NotFound(f"Exception case {case_id} not found.")
+        if case.status != ExceptionCase.Status.OPEN:
+            raise AlreadyDecided(f"Case #{case.pk} is already {case.get_status_display().lower()}.")
+        if case.response_id is not None:
+            raise InvalidDocument("This case holds a proposal: approve or decline it.")
+        if case.kind == ExceptionCase.Kind.DELIVERY_FAILED:
+            raise InvalidDocument("A failed delivery closes when it is replayed from the outbox.")
+        case.status = ExceptionCase.Status.RESOLVED
+        case.decided_at, case.decided_by, case.decision_comment = timezone.now(), actor.user, comment
+        case.save(update_fields=["status", "decided_at", "decided_by", "decision_comment"])
+        audit_record(actor=actor, action="exception.resolved", obj=case, supplier=case.supplier,
+                     purchase_order=case.purchase_order.number if case.purchase_order else "",
+                     before={"status": ExceptionCase.Status.OPEN}, after={"status": case.status, "comment": comment})
+        return case
+
+
 def supersede_changed_lines(*, po: PurchaseOrder, changed_line_ids: list[int]) -> list[Acknowledgement]:
     """A change order reopens its changed lines: their pending proposals and cases lapse, their drafts go.
     Returns the acknowledgements that lost pending lines, for the caller's status refresh."""

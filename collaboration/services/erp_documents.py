@@ -22,6 +22,7 @@ from collaboration.errors import (
     UnknownSupplier,
 )
 from collaboration.models import InvoiceStatus, PurchaseOrder, Receipt, ReceiptLine, Supplier
+from collaboration.services.receipt_matching import receipt_match
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,12 @@ def receipt_record(*, document: ReceiptDocument, actor: Actor) -> RecordResult:
             content_hash=document.content_hash,
             document=document.canonical,
         )
-        ReceiptLine.objects.bulk_create([
-            ReceiptLine(receipt=receipt, order_line=lines[entry.line], quantity=entry.quantity, sscc=entry.sscc, lot=entry.lot)
+        receipt_lines = ReceiptLine.objects.bulk_create([
+            ReceiptLine(receipt=receipt, order_line=lines[entry.line], quantity=entry.quantity, sscc=entry.sscc, lot=entry.lot,
+                        item=entry.item)
             for entry in document.lines
         ])
+        receipt_match(receipt=receipt, lines=receipt_lines)
         audit_record(actor=actor, action="receipt.recorded", obj=receipt, supplier=po.supplier, after=document.canonical,
                      purchase_order=po.number)
         return RecordResult(receipt, "created")

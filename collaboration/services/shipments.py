@@ -13,7 +13,6 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from collaboration import selectors
@@ -31,6 +30,7 @@ from collaboration.models import (
     Shipment,
     ShipmentLine,
 )
+from collaboration.services.receipt_matching import shipment_has_receipts
 from collaboration.services.sscc import sscc_allocate
 from collaboration.tolerance import Policies
 from erp_bridge import outbox
@@ -57,6 +57,7 @@ def shipment_cancel(*, number: str, supplier_id: int, actor: Actor) -> Shipment:
             raise NotFound(f"Shipment {number} not found.")
         if shipment.status == Shipment.Status.CANCELLED:
             raise ShipmentClosed(f"Shipment {number} is already cancelled.")
+        _refuse_if_received(shipment)
         was_submitted = shipment.status == Shipment.Status.SUBMITTED
         shipment.status = Shipment.Status.CANCELLED
         shipment.save(update_fields=["status", "updated_at"])
@@ -65,6 +66,14 @@ def shipment_cancel(*, number: str, supplier_id: int, actor: Actor) -> Shipment:
         audit_record(actor=actor, action="shipment.cancelled", obj=shipment, supplier=shipment.supplier,
                      after={"number": number})
         return shipment
+
+
+def _refuse_if_received(shipment: Shipment) -> None:
+    if shipment_has_receipts(shipment):
+        raise ShipmentClosed(
+            f"Shipment {shipment.number} has been received; it can no longer be corrected or cancelled."
+            " Tell the buyer about any difference."
+        )
 
 
 def _shipment_for_update(*, number: str, supplier_id: int, actor: Actor) -> Shipment | None:
@@ -82,7 +91,12 @@ def _save(*, document: ShipmentDocument, actor: Actor, submit: bool) -> Shipment
             raise ShipmentClosed(f"Shipment {document.number} was cancelled; use another number.")
         if shipment is not None and shipment.status == Shipment.Status.SUBMITTED and not submit:
             raise ShipmentClosed(f"Shipment {document.number} is submitted; submit a correction instead of a draft.")
+        if shipment is not None:
+            _refuse_if_received(shipment)
         order_lines = _check_lines(document=document, orders=orders, supplier_id=supplier.pk, shipment=shipment)
+        if submit and (unpacked := document.packing_differences()):
+            raise InvalidDocument("Pack every line completely before submitting.", details={
+                "lines": {str(position): {"quantity": [message]} for position, message in unpacked.items()}})
         ssccs = _ssccs(document=document, shipment=shipment, supplier=supplier)
         correction = shipment is not None and shipment.status == Shipment.Status.SUBMITTED
         shipment = shipment or Shipment(supplier=supplier, number=document.number)
@@ -133,10 +147,7 @@ def _check_lines(*, document: ShipmentDocument, orders: dict[str, PurchaseOrder]
         )
         if (line.purchase_order.number, line.line_number) in wanted
     }
-    shipped_elsewhere = dict(
-        ShipmentLine.objects.filter(order_line__in=order_lines.values(), shipment__status=Shipment.Status.SUBMITTED)
-        .exclude(shipment=shipment).values("order_line").annotate(total=Sum("quantity")).values_list("order_line", "total")
-    ) if order_lines else {}
+    shipped_elsewhere = selectors.shipped_quantities([line.pk for line in order_lines.values()], exclude=shipment)
     rules = {rule.item: rule for rule in ItemRule.objects.filter(item__in={l.item for l in order_lines.values()})}
     policies = Policies(supplier_id=supplier_id)
     this_shipment: dict[int, Decimal] = defaultdict(Decimal)

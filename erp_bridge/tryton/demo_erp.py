@@ -314,14 +314,19 @@ def serve(directory: Path, database: str, host: str, port: int) -> None:
 # --- receive / add-purchase ----------------------------------------------------------------------
 
 
-def receive(directory: Path, database: str, number: str, quantity: float | None, line_id: int | None) -> list[dict]:
-    """Receive the pending incoming moves of a purchase through a supplier shipment, done at once."""
+def receive(directory: Path, database: str, number: str | None, quantity: float | None, line_id: int | None,
+            asn: str | None = None) -> list[dict]:
+    """Receive the pending incoming moves of a purchase through a new supplier shipment, or the draft
+    supplier shipment the portal filed for an ASN (`asn`: its number), done at once."""
     from proteus import Model
 
     ensure_database(directory, database)
     connect(directory.resolve(), database)
     Move = Model.get("stock.move")
     Shipment = Model.get("stock.shipment.in")
+    if asn:
+        shipment = find_one("stock.shipment.in", [("reference", "=", asn), ("state", "=", "draft")])
+        return _receive(shipment)
     purchase = find_one("purchase.purchase", [("number", "=", number)])
     domain = [
         ("origin.purchase", "=", purchase.id, "purchase.line"),
@@ -341,6 +346,10 @@ def receive(directory: Path, database: str, number: str, quantity: float | None,
             incoming.quantity = min(float(quantity), incoming.quantity)
         shipment.incoming_moves.append(incoming)
     shipment.save()
+    return _receive(shipment)
+
+
+def _receive(shipment) -> list[dict]:
     shipment.click("receive")
     shipment.click("do")
     shipment.reload()
@@ -374,7 +383,9 @@ def main(argv: list[str] | None = None) -> None:
     rcv = commands.add_parser("receive", help="receive the pending incoming moves of a purchase")
     rcv.add_argument("--dir", type=Path, required=True)
     rcv.add_argument("--db", required=True)
-    rcv.add_argument("--purchase", required=True, help="purchase number")
+    target = rcv.add_mutually_exclusive_group(required=True)
+    target.add_argument("--purchase", help="purchase number")
+    target.add_argument("--asn", help="receive the draft supplier shipment filed for this ASN number")
     rcv.add_argument("--quantity", type=float, help="receive at most this quantity per move")
     rcv.add_argument("--line", type=int, help="only this purchase line id")
 
@@ -397,7 +408,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         serve(args.dir, args.db, args.host, args.port)
     elif args.command == "receive":
-        print(json.dumps(receive(args.dir, args.db, args.purchase, args.quantity, args.line)))
+        print(json.dumps(receive(args.dir, args.db, args.purchase, args.quantity, args.line, args.asn)))
     elif args.command == "add-purchase":
         ensure_database(args.dir, args.db)
         connect(args.dir.resolve(), args.db)

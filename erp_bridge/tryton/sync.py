@@ -129,7 +129,7 @@ def pull_receipts() -> PullReport:
                 "reference": f"tryton-move-{move['id']}",
                 "purchase_order": move["purchase"],
                 "received_on": (move["effective_date"] or move["write_date"].date()).isoformat(),
-                "lines": [{"line": move["line"], "quantity": str(move["quantity"])}],
+                "lines": [{"line": move["line"], "quantity": str(move["quantity"]), "item": move["product"] or ""}],
             })
             report.count(services.receipt_record(document=document, actor=ACTOR).outcome)
         except DomainError as error:

@@ -199,3 +199,25 @@ def test_a_submitted_shipment_becomes_a_draft_supplier_shipment_and_cancelling_w
     assert deliver_all() == ["delivered"]
     found = tryton.client()._search("stock.shipment.in", [("reference", "=", "ASN-77")], ["state", "incoming_moves"])
     assert [(s["state"], s["incoming_moves"]) for s in found] == [("cancelled", [])]
+
+
+def test_goods_received_in_tryton_are_matched_to_the_asn(portal_on_tryton, tryton, alpenguss_sales, settings):
+    from collaboration.documents import parse_shipment
+
+    settings.GS1_COMPANY_PREFIX = "4012345"
+    sync.pull_purchases()
+    lines = list(PurchaseOrder.objects.get(number="PO-7003").lines.order_by("line_number"))
+    answer(alpenguss_sales, "PO-7003", *[LineResponse(line=line.line_number, action="accept") for line in lines])
+    shipment = services.shipment_submit(actor=Actor.for_user(alpenguss_sales, channel="portal"), document=parse_shipment({
+        "number": "ASN-78", "ship_to": "PLANT-1", "despatch_date": dt.date.today().isoformat(),
+        "expected_arrival": dt.date.today().isoformat(),
+        "lines": [{"line": n + 1, "purchase_order": "PO-7003", "order_line": line.line_number, "quantity": str(line.quantity)}
+                  for n, line in enumerate(lines)],
+    }))
+    assert deliver_all() == ["delivered", "delivered"]
+    tryton.demo("receive", "--asn", "ASN-78")  # the dock receives the supplier shipment the ASN filed
+    assert sync.pull_receipts().created == len(lines)
+    shipment.refresh_from_db()
+    assert shipment.receipt_status == "received"
+    assert [line.received_quantity for line in shipment.lines.all()] == [line.quantity for line in lines]
+    assert not ExceptionCase.objects.filter(kind__startswith="receipt_").exists()
