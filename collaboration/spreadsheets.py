@@ -2,6 +2,7 @@
 
 Upload is all-or-nothing: every row is checked (columns, types, PO access, then the same
 acknowledgement rules as the portal and API) and nothing is applied unless the whole file is valid.
+Reading and writing (`read_table`, `cell_*`, `to_csv`, `to_xlsx`) also serve `shipment_spreadsheets`.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from zipfile import BadZipFile
 
 from django.db import transaction
@@ -62,19 +64,19 @@ def open_lines(*, actor: Actor, number: str | None = None) -> list[list]:
     ]
 
 
-def to_csv(rows: list[list]) -> bytes:
+def to_csv(rows: list[list], columns: list[str] = COLUMNS) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     writer.writerows(rows)
     return ("\ufeff" + buffer.getvalue()).encode()  # the BOM makes Excel read UTF-8
 
 
-def to_xlsx(rows: list[list]) -> bytes:
+def to_xlsx(rows: list[list], columns: list[str] = COLUMNS, title: str = "Open lines") -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "Open lines"
-    sheet.append(COLUMNS)
+    sheet.title = title
+    sheet.append(columns)
     for row in rows:
         sheet.append(row)
     sheet.freeze_panes = "A2"
@@ -83,13 +85,16 @@ def to_xlsx(rows: list[list]) -> bytes:
     return buffer.getvalue()
 
 
-def _read(content: bytes) -> list[dict[str, str]]:
+def read_table(content: bytes) -> list[list]:
+    """The cells of a CSV file or of an Excel file's first sheet, header row first. Raises
+    SpreadsheetError when it is neither, is empty, or has more than MAX_ROWS rows below the header."""
     if content.startswith(XLSX_MAGIC):
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+            rows = sheet.iter_rows(values_only=True)
+            raw_rows = [["" if v is None else v for v in row] for row in islice(rows, MAX_ROWS + 2)]
         except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
             raise SpreadsheetError(f"The Excel file cannot be read: {error}.") from None
-        raw_rows = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
     else:
         try:
             text = content.decode("utf-8-sig")
@@ -99,19 +104,27 @@ def _read(content: bytes) -> list[dict[str, str]]:
             dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else "", delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        raw_rows = list(csv.reader(io.StringIO(text), dialect))
+        try:
+            raw_rows = list(islice(csv.reader(io.StringIO(text), dialect), MAX_ROWS + 2))
+        except csv.Error as error:  # e.g. NUL bytes: some binary file that happens to decode
+            raise SpreadsheetError(f"Upload a CSV file in UTF-8 or an Excel (.xlsx) file ({error}).") from None
     if not raw_rows:
         raise SpreadsheetError("The file is empty.")
+    if len(raw_rows) - 1 > MAX_ROWS:
+        raise SpreadsheetError(f"At most {MAX_ROWS} rows per file.")
+    return raw_rows
+
+
+def _read(content: bytes) -> list[dict[str, str]]:
+    raw_rows = read_table(content)
     header = [str(cell).strip() for cell in raw_rows[0]]
     missing = [column for column in REQUIRED if column not in header]
     if missing:
         raise SpreadsheetError(f"Missing columns: {', '.join(missing)}. Download the template to see them all.")
-    if len(raw_rows) - 1 > MAX_ROWS:
-        raise SpreadsheetError(f"At most {MAX_ROWS} rows per file.")
     return [dict(zip(header, row)) for row in raw_rows[1:]]
 
 
-def _text(value) -> str:
+def cell_text(value) -> str:
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
@@ -121,7 +134,7 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _decimal(value: str) -> Decimal:
+def cell_decimal(value: str) -> Decimal:
     try:
         result = Decimal(value.replace(",", ".")) if "," in value and "." not in value else Decimal(value)
     except InvalidOperation:
@@ -131,7 +144,7 @@ def _decimal(value: str) -> Decimal:
     return result
 
 
-def _date(value: str) -> date:
+def cell_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -144,18 +157,19 @@ def _split(value: str) -> tuple[ScheduleInput, ...]:
         quantity, at, when = part.partition("@")
         if not at:
             raise ValueError(f"Write each delivery as quantity@date, e.g. 150@2027-01-12; got {part!r}.")
-        entries.append(ScheduleInput(_decimal(quantity.strip()), _date(when.strip())))
+        entries.append(ScheduleInput(cell_decimal(quantity.strip()), cell_date(when.strip())))
     return tuple(entries)
 
 
 def _row_response(cells: dict[str, str], row_number: int, errors: list[RowError]) -> tuple[str, int, LineResponse] | None:
-    values = {column: _text(cells.get(column, "")) for column in COLUMNS}
+    values = {column: cell_text(cells.get(column, "")) for column in COLUMNS}
     if not values["Action"]:
         return None  # a line the supplier does not answer in this file
     parsed: dict = {}
     for column, key, convert in [
-        ("Revision", "revision", int), ("Line", "line", int), ("Quantity", "quantity", _decimal),
-        ("Unit price", "unit_price", _decimal), ("Promised date", "promised_date", _date), ("Split", "schedule", _split),
+        ("Revision", "revision", int), ("Line", "line", int), ("Quantity", "quantity", cell_decimal),
+        ("Unit price", "unit_price", cell_decimal), ("Promised date", "promised_date", cell_date),
+        ("Split", "schedule", _split),
     ]:
         if not values[column]:
             continue

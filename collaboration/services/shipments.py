@@ -169,7 +169,7 @@ def _check_lines(*, document: ShipmentDocument, orders: dict[str, PurchaseOrder]
             resolved[entry.line] = line
             this_shipment[line.pk] += entry.quantity
             open_quantity = line.confirmed_quantity - (shipped_elsewhere.get(line.pk) or 0)
-            allowed = open_quantity * (1 + policies.for_item(line.item).quantity_over_pct / 100)
+            allowed = open_quantity * (1 + policies.for_item(line.item).quantity_over_pct / Decimal(100))
             if this_shipment[line.pk] > allowed:
                 problems["quantity"].append(
                     f"Open on line {entry.order_line} of {po.number}: {decimal_text(open_quantity)} {line.uom}"

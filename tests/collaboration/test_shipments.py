@@ -200,3 +200,12 @@ def test_only_the_suppliers_logistics_sales_or_admin_users_ship(orders, nordwerk
     with pytest.raises(InvalidDocument):  # another supplier's user does not even see the orders
         services.shipment_submit(document=parse_shipment(asn()), actor=Actor.for_user(alpenguss_sales, channel="portal"))
     assert not Shipment.objects.exists()
+
+
+def test_without_any_tolerance_policy_the_open_quantity_is_the_limit(orders, logistics):
+    TolerancePolicy.objects.all().delete()  # no default policy: every limit zero
+    one = [{"line": 1, "purchase_order": "PO-1", "order_line": 10, "quantity": "400"}]
+    assert services.shipment_submit(document=parse_shipment(asn(lines=one, packages=[])), actor=logistics).status == "submitted"
+    with pytest.raises(InvalidDocument, match="cannot be shipped"):
+        services.shipment_submit(document=parse_shipment(asn(number="ASN-2", lines=[{**one[0], "quantity": "1"}],
+                                                             packages=[])), actor=logistics)
