@@ -110,3 +110,8 @@ class UploadForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB.")
         return upload
+
+
+class ShipmentUploadForm(UploadForm):
+    submit = forms.BooleanField(required=False, label="Submit it at once",
+                                help_text="Leave unticked to save a draft you can check, label and submit on its page.")

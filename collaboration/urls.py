@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from collaboration import views
+from collaboration import shipment_views, views
 
 
 class SpreadsheetFormat:
@@ -27,6 +27,15 @@ urlpatterns = [
     path("purchase-orders/<str:number>/lines/<int:line_number>/", views.line_row, name="line-row"),
     path("purchase-orders/<str:number>/lines/<int:line_number>/respond/", views.line_response_edit, name="line-respond"),
     path("purchase-orders/<str:number>/lines/<int:line_number>/discard/", views.line_response_discard, name="line-discard"),
+    path("shipments/", shipment_views.shipment_list, name="shipment-list"),
+    path("shipments/new/", shipment_views.shipment_new, name="shipment-new"),
+    path("shipments/upload/", shipment_views.shipment_upload, name="shipment-upload"),
+    path("shipments/template.<sheet:fmt>", shipment_views.shipment_template, name="shipment-template"),
+    path("shipments/<str:number>/", shipment_views.shipment_detail, name="shipment-detail"),
+    path("shipments/<str:number>/edit/", shipment_views.shipment_edit, name="shipment-edit"),
+    path("shipments/<str:number>/cancel/", shipment_views.shipment_cancel, name="shipment-cancel"),
+    path("shipments/<str:number>/labels.pdf", shipment_views.shipment_labels, name="shipment-labels"),
+    path("shipments/<str:number>/packing-list.pdf", shipment_views.shipment_packing_list, name="shipment-packing-list"),
     path("account/api-tokens/", views.api_tokens, name="api-tokens"),
     path("account/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
 ]
