@@ -6,6 +6,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
+from collaboration import uploads
+
 
 class Supplier(models.Model):
     code = models.CharField(max_length=35, unique=True, help_text="The supplier's code in the ERP.")
@@ -428,6 +430,11 @@ class ItemRule(models.Model):
     serial_controlled = models.BooleanField(
         default=False, help_text="Every unit shipped is listed by serial number (quantity = number of serials)."
     )
+    required_documents = models.JSONField(
+        default=list, blank=True,
+        help_text="Quality document types an ASN of this item needs (valid on the despatch date, not rejected), "
+                  "e.g. [\"certificate_of_conformity\"].",
+    )
 
     def __str__(self) -> str:
         return self.item
@@ -541,6 +548,144 @@ class SsccCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.extension_digit}/{self.company_prefix}: {self.last_serial}"
+
+
+class StoredFile(models.Model):
+    """A checked upload in the private storage (see `collaboration.uploads`); the name is generated,
+    the uploader's file name is kept for display only."""
+
+    file = models.FileField(storage=uploads.private_storage, max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class QualityDocument(StoredFile):
+    """A certificate or report from a supplier, for an item (and lot), an order line or a shipment."""
+
+    class Type(models.TextChoices):
+        CERTIFICATE_OF_CONFORMITY = "certificate_of_conformity", "Certificate of conformity"
+        MATERIAL_CERTIFICATE = "material_certificate", "Material certificate (EN 10204)"
+        PPAP = "ppap", "PPAP submission"
+        TEST_REPORT = "test_report", "Test report"
+        SAFETY_DATA_SHEET = "safety_data_sheet", "Safety data sheet"
+        OTHER = "other", "Other"
+
+    class Review(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="quality_documents")
+    document_type = models.CharField(max_length=40, choices=Type.choices)
+    title = models.CharField(max_length=200, blank=True)
+    item = models.CharField(max_length=35, blank=True)
+    lot = models.CharField(max_length=35, blank=True, help_text="Empty: every lot of the item.")
+    order_line = models.ForeignKey(PurchaseOrderLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="quality_documents")
+    shipment = models.ForeignKey("Shipment", null=True, blank=True, on_delete=models.SET_NULL, related_name="quality_documents")
+    issued_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+    review_status = models.CharField(max_length=10, choices=Review.choices, default=Review.PENDING)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    expiry_reminder_sent_on = models.DateField(null=True, blank=True, help_text="When the supplier was last reminded of the expiry.")
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["supplier", "item", "document_type"], name="quality_doc_item_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_on__isnull=True) | Q(expires_on__gte=F("issued_on")),
+                                   name="quality_document_expires_after_issue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_document_type_display()} {self.item} {self.lot}".strip()
+
+
+class QualityIncident(models.Model):
+    """A non-conformance: goods on hold at the buyer's plant until the supplier has answered and the
+    buyer releases or scraps them."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    class Hold(models.TextChoices):
+        ON_HOLD = "on_hold", "On hold"
+        RELEASED = "released", "Released"
+        SCRAPPED = "scrapped", "Scrapped"
+
+    reference = models.CharField(max_length=35, unique=True, help_text="The buyer's (or the ERP's) incident number.")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="quality_incidents")
+    purchase_order = models.ForeignKey(PurchaseOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="quality_incidents")
+    item = models.CharField(max_length=35)
+    lot = models.CharField(max_length=35, blank=True)
+    quantity_on_hold = models.DecimalField(max_digits=18, decimal_places=4)
+    uom = models.CharField(max_length=10, blank=True)
+    description = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    hold_status = models.CharField(max_length=10, choices=Hold.choices, default=Hold.ON_HOLD)
+    hold_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    hold_decided_at = models.DateTimeField(null=True, blank=True)
+    hold_comment = models.TextField(blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    opened_channel = models.CharField(max_length=10)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    content_hash = models.CharField(max_length=64, blank=True, help_text="Of the ERP's document, for idempotent repeats.")
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity_on_hold__gte=0), name="incident_quantity_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.item}"
+
+
+class IncidentStep(models.Model):
+    """One part of the supplier's answer (8D-style), in this order, each with its due date."""
+
+    class Kind(models.TextChoices):
+        CONTAINMENT = "containment", "Containment"
+        ROOT_CAUSE = "root_cause", "Root cause"
+        CORRECTIVE_ACTION = "corrective_action", "Corrective action"
+        VERIFICATION = "verification", "Verification"
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for the supplier"
+        ANSWERED = "answered", "Answered"
+        ACCEPTED = "accepted", "Accepted by the buyer"
+        RETURNED = "returned", "Returned to the supplier"
+
+    incident = models.ForeignKey(QualityIncident, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField()
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    response = models.TextField(blank=True)
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    responded_at = models.DateTimeField(null=True, blank=True)
+    buyer_comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["incident", "position"]
+        constraints = [models.UniqueConstraint(fields=["incident", "kind"], name="incident_step_unique_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference}: {self.get_kind_display()}"
+
+
+class IncidentAttachment(StoredFile):
+    step = models.ForeignKey(IncidentStep, on_delete=models.CASCADE, related_name="attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class AuditEvent(models.Model):

@@ -102,8 +102,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # the app and project static folders.
 STATIC_COLLECTED = env.bool("STATIC_COLLECTED", default=False)
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))) if STATIC_COLLECTED else None
+# Uploaded quality documents and incident attachments: outside every web root, only ever served
+# by the access-checked download views (never by MEDIA_URL or the static files server).
+PRIVATE_FILES_ROOT = Path(env.str("PRIVATE_FILES_ROOT", default=str(VAR_DIR / "private")))
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PRIVATE_FILES_ROOT), "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if STATIC_COLLECTED

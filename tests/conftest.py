@@ -39,6 +39,10 @@ def _isolated_files(settings, tmp_path):
     settings.ERP_WEBHOOK_URL = ""
     settings.PLANNING_WEBHOOK_URL = ""
     settings.TRYTON_URL = ""
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
+    settings.STORAGES = {**settings.STORAGES, "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None}}}
 
 
 @pytest.fixture
