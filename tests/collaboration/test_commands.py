@@ -1,4 +1,4 @@
-"""create_supplier_user and create_erp_token."""
+"""create_supplier_user, create_erp_token and demo_data."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
@@ -52,3 +52,16 @@ def test_create_erp_token_prints_it_once_and_stores_only_its_hash(db, capsys):
     assert erp_token_authenticate(raw) == token
     with pytest.raises(CommandError, match="exists already"):
         call_command("create_erp_token", "main-erp")
+
+
+def test_demo_data_loads_orders_an_asn_and_item_rules_once(db, capsys):
+    from collaboration.models import ItemRule, PurchaseOrder, Shipment
+
+    call_command("demo_data")
+    call_command("demo_data")  # again: nothing new
+    assert PurchaseOrder.objects.count() == 24
+    shipment = Shipment.objects.get(number="DN-1001")
+    assert shipment.status == "submitted" and shipment.supplier.code == "NORDWERK"
+    assert {p.sscc[1:8] for p in shipment.packages.all()} == {"4012345"} and shipment.packages.count() == 3
+    assert ItemRule.objects.get(item="HSG-1040").required_documents == ["material_certificate"]
+    assert "dock@nordwerk.example" in capsys.readouterr().out

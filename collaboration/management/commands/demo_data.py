@@ -9,14 +9,17 @@ from django.db import transaction
 
 from collaboration import services
 from collaboration.actors import Actor
-from collaboration.documents import parse_purchase_order
-from collaboration.models import Channel, Membership, PurchaseOrder, Supplier, TolerancePolicy
+from collaboration.documents import parse_purchase_order, parse_shipment
+from collaboration.models import Channel, ItemRule, Membership, PurchaseOrder, Shipment, Supplier, TolerancePolicy
 
 DEMO_PASSWORD = "portal-demo-2026"
-SUPPLIERS = [("NORDWERK", "Nordwerk Metallteile GmbH"), ("ALPENGUSS", "Alpenguss AG")]
+# Code, name, GS1 Company Prefix (for the SSCCs on their labels).
+SUPPLIERS = [("NORDWERK", "Nordwerk Metallteile GmbH", "4012345"), ("ALPENGUSS", "Alpenguss AG", "7612345")]
 USERS = [
     ("sales@nordwerk.example", "NORDWERK", Membership.Role.SALES),
     ("admin@nordwerk.example", "NORDWERK", Membership.Role.ADMIN),
+    ("dock@nordwerk.example", "NORDWERK", Membership.Role.LOGISTICS),
+    ("quality@nordwerk.example", "NORDWERK", Membership.Role.QUALITY),
     ("sales@alpenguss.example", "ALPENGUSS", Membership.Role.SALES),
 ]
 BUYER = "buyer@plant.example"
@@ -79,7 +82,8 @@ class Command(BaseCommand):
         User = get_user_model()
         with transaction.atomic():
             suppliers = {
-                code: Supplier.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in SUPPLIERS
+                code: Supplier.objects.get_or_create(code=code, defaults={"name": name, "gs1_company_prefix": prefix})[0]
+                for code, name, prefix in SUPPLIERS
             }
             for email, code, role in USERS:
                 user, created = User.objects.get_or_create(username=email, defaults={"email": email})
@@ -98,6 +102,9 @@ class Command(BaseCommand):
                 supplier=suppliers["NORDWERK"], item="",
                 defaults={"quantity_under_pct": 5, "quantity_over_pct": 5, "days_earlier": 5, "days_later": 3},
             )
+            # Bolts ship with their lot; cast housings need a material certificate on every ASN.
+            ItemRule.objects.get_or_create(item="BLT-M8-40", defaults={"lot_controlled": True})
+            ItemRule.objects.get_or_create(item="HSG-1040", defaults={"required_documents": ["material_certificate"]})
             actor = Actor.system("demo-data", channel=Channel.ERP)
             for data in [] if options["without_orders"] else demo_orders(date.today()):
                 # The demo's dates move with today; an order already loaded stays as it is.
@@ -105,7 +112,38 @@ class Command(BaseCommand):
                 if current is not None and current >= data["revision"]:
                     continue
                 services.purchase_order_upsert(document=parse_purchase_order(data), actor=actor)
+            if not options["without_orders"]:
+                self._acknowledged_and_shipped(suppliers["NORDWERK"])
         self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write("  (the buyer works in /admin/; suppliers see their orders, shipments and quality pages)")
         for email, code, role in USERS:
-            self.stdout.write(f"  supplier {code:<10} {role:<6} {email}")
-        self.stdout.write(f"  buyer (staff, admin)     {BUYER}")
+            self.stdout.write(f"  supplier {code:<10} {role:<9} {email}")
+        self.stdout.write(f"  buyer (staff, admin)        {BUYER}")
+
+    def _acknowledged_and_shipped(self, supplier: Supplier) -> None:
+        """Nordwerk's first order accepted and part of it on its way: one ASN, a pallet of cartons."""
+        po = PurchaseOrder.objects.filter(supplier=supplier).order_by("number").first()
+        if po is None or Shipment.objects.filter(supplier=supplier, number="DN-1001").exists():
+            return
+        sales = Actor.for_user(get_user_model().objects.get(username="sales@nordwerk.example"), channel=Channel.PORTAL)
+        if po.is_open_for_acknowledgement:
+            services.acknowledgement_accept_remaining(number=po.number, actor=sales)
+        line = next((line for line in po.lines.all() if line.response_status == "confirmed"
+                     and not ItemRule.objects.filter(item=line.item).exclude(required_documents=[]).exists()), None)
+        if line is None:
+            return
+        half = (line.confirmed_quantity / 2).quantize(Decimal(1))
+        lot = {"lot": "L-2026-11"} if ItemRule.objects.filter(item=line.item, lot_controlled=True).exists() else {}
+        first = half // 2
+        today = date.today()
+        services.shipment_submit(actor=sales, document=parse_shipment({
+            "number": "DN-1001", "ship_to": po.ship_to, "despatch_date": today.isoformat(),
+            "expected_arrival": (today + timedelta(days=2)).isoformat(), "carrier": "DB Schenker",
+            "lines": [{"line": 1, "purchase_order": po.number, "order_line": line.line_number, "quantity": str(half), **lot}],
+            "packages": [
+                {"reference": "P1", "kind": "pallet"},
+                {"reference": "C1", "kind": "carton", "parent": "P1", "contents": [{"line": 1, "quantity": str(first)}]},
+                {"reference": "C2", "kind": "carton", "parent": "P1",
+                 "contents": [{"line": 1, "quantity": str(half - first)}]},
+            ],
+        }))
