@@ -83,6 +83,8 @@ bench: install
 	$(BIN)/python bench/api_acknowledgements.py
 	$(BIN)/python bench/relay_throughput.py
 	$(BIN)/python bench/fault_runs.py
+	$(BIN)/python bench/shipments.py
+	$(BIN)/python bench/labels.py
 
 clean:
 	rm -rf var .pytest_cache

@@ -12,3 +12,19 @@ def locked_row(model: type[models.Model], **key):
         raise RuntimeError("locked_row must run inside a transaction")
     model.objects.bulk_create([model(**key)], ignore_conflicts=True)
     return model.objects.select_for_update().get(**key)
+
+
+def update_by_pk(model: type[models.Model], field: str, values: dict) -> None:
+    """Set `field` to a value per primary key in one UPDATE. (Django's bulk_update compiles a CASE
+    branch per row in Python: for the hundreds of rows of one receipt that dominated its cost.)"""
+    if not values:
+        return
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    column = quote(model._meta.get_field(field).column)
+    rows = " UNION ALL ".join(["SELECT %s AS pk, %s AS value"] * len(values))
+    # UPDATE ... FROM: PostgreSQL, and SQLite from 3.33.
+    sql = f"UPDATE {table} SET {column} = v.value FROM ({rows}) AS v WHERE {table}.{pk} = v.pk"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [item for pair in values.items() for item in pair])

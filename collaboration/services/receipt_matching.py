@@ -12,6 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from collaboration.documents import decimal_text
+from portal.db import update_by_pk
 from collaboration.models import (
     ExceptionCase,
     Package,
@@ -30,12 +31,20 @@ QUANTITY_KINDS = (Kind.RECEIPT_SHORT, Kind.RECEIPT_OVER)
 def receipt_match(*, receipt: Receipt, lines: list[ReceiptLine]) -> list[ExceptionCase]:
     """Match the receipt's lines (with their `order_line` loaded); returns the cases opened."""
     po = receipt.purchase_order
+    # The order lines come with the receipt lines and the shipments are few: attach both instead of
+    # joining them onto every candidate row.
+    order_lines = {line.order_line_id: line.order_line for line in lines}
+    for order_line in order_lines.values():
+        order_line.purchase_order = po
     candidates: dict[int, list[ShipmentLine]] = defaultdict(list)
-    for candidate in (
+    rows = list(
         ShipmentLine.objects.select_for_update(of=("self",))
-        .filter(order_line_id__in={line.order_line_id for line in lines}, shipment__status=Shipment.Status.SUBMITTED)
-        .select_related("shipment", "order_line__purchase_order").order_by("shipment__despatch_date", "shipment_id", "line_number")
-    ):
+        .filter(order_line_id__in=order_lines, shipment__status=Shipment.Status.SUBMITTED)
+        .order_by("shipment__despatch_date", "shipment_id", "line_number")
+    )
+    shipments = Shipment.objects.in_bulk({row.shipment_id for row in rows})
+    for candidate in rows:
+        candidate.shipment, candidate.order_line = shipments[candidate.shipment_id], order_lines[candidate.order_line_id]
         candidates[candidate.order_line_id].append(candidate)
     in_package = _lines_in_packages(
         ssccs={line.sscc for line in lines if line.sscc},
@@ -88,7 +97,7 @@ def receipt_match(*, receipt: Receipt, lines: list[ReceiptLine]) -> list[Excepti
                  pool[0] if pool else None, committed_date=committed.isoformat(), days_late=days)
 
     ReceiptMatch.objects.bulk_create(matches)
-    ShipmentLine.objects.bulk_update(touched.values(), ["received_quantity"])
+    update_by_pk(ShipmentLine, "received_quantity", {pk: line.received_quantity for pk, line in touched.items()})
     cases += _quantity_cases(receipt=receipt, lines=list(touched.values()))
     ExceptionCase.objects.bulk_create(cases)
     _refresh_receipt_status({line.shipment_id for line in touched.values()})

@@ -30,6 +30,7 @@ from collaboration.models import (
     Shipment,
     ShipmentLine,
 )
+from collaboration.services.quality_documents import MissingDocuments, missing_required_documents
 from collaboration.services.receipt_matching import shipment_has_receipts
 from collaboration.services.sscc import sscc_allocate
 from collaboration.tolerance import Policies
@@ -97,6 +98,8 @@ def _save(*, document: ShipmentDocument, actor: Actor, submit: bool) -> Shipment
         if submit and (unpacked := document.packing_differences()):
             raise InvalidDocument("Pack every line completely before submitting.", details={
                 "lines": {str(position): {"quantity": [message]} for position, message in unpacked.items()}})
+        if submit:
+            _require_quality_documents(document=document, order_lines=order_lines, supplier_id=supplier.pk)
         ssccs = _ssccs(document=document, shipment=shipment, supplier=supplier)
         correction = shipment is not None and shipment.status == Shipment.Status.SUBMITTED
         shipment = shipment or Shipment(supplier=supplier, number=document.number)
@@ -191,6 +194,22 @@ def _check_lines(*, document: ShipmentDocument, orders: dict[str, PurchaseOrder]
     return resolved
 
 
+def _require_quality_documents(*, document: ShipmentDocument, order_lines: dict[int, PurchaseOrderLine],
+                               supplier_id: int) -> None:
+    """Items whose ItemRule requires quality documents are shipped only with them, valid on the despatch date."""
+    missing = missing_required_documents(
+        supplier_id=supplier_id, valid_on=document.despatch_date,
+        lines=[(position, order_lines[entry.line].item, entry.lot) for position, entry in enumerate(document.lines)],
+    )
+    if missing:
+        raise MissingDocuments(
+            "Some lines need quality documents before the shipment can be submitted.",
+            details={"lines": {str(position): {"documents": [need.sentence for need in needs]}
+                               for position, needs in missing.items()}},
+            missing=[need for needs in missing.values() for need in needs],
+        )
+
+
 def _ssccs(*, document: ShipmentDocument, shipment: Shipment | None, supplier) -> list[str]:
     """One SSCC per package, in document order: given ones checked, missing ones allocated."""
     given: dict[int, str] = {}
@@ -230,15 +249,20 @@ def _replace_content(*, shipment: Shipment, document: ShipmentDocument, order_li
         for entry in document.lines
     }
     ShipmentLine.objects.bulk_create(lines.values())
-    packages: dict[str, Package] = {}
-    for position, (entry, sscc) in enumerate(zip(document.packages, ssccs)):
-        packages[entry.reference] = Package(shipment=shipment, position=position, reference=entry.reference, sscc=sscc,
-                                            kind=entry.kind)
-    Package.objects.bulk_create(packages.values())
-    for entry in document.packages:
-        if entry.parent:
-            packages[entry.reference].parent = packages[entry.parent]
-    Package.objects.bulk_update([p for p in packages.values() if p.parent_id or p.parent], ["parent"])
+    packages = {
+        entry.reference: Package(shipment=shipment, position=position, reference=entry.reference, sscc=sscc, kind=entry.kind)
+        for position, (entry, sscc) in enumerate(zip(document.packages, ssccs))
+    }
+    # Outermost first, one insert per level, so each package is created with its parent's key.
+    parents = {entry.reference: entry.parent for entry in document.packages}
+    level = [reference for reference, parent in parents.items() if not parent]
+    while level:
+        for reference in level:
+            if parents[reference]:
+                packages[reference].parent = packages[parents[reference]]
+        Package.objects.bulk_create([packages[reference] for reference in level])
+        created = set(level)
+        level = [reference for reference, parent in parents.items() if parent in created]
     PackageContent.objects.bulk_create(
         PackageContent(package=packages[entry.reference], shipment_line=lines[content.line], quantity=content.quantity)
         for entry in document.packages for content in entry.contents
