@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.urls import reverse
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from collaboration.actors import Actor
 from collaboration.documents import decimal_text
@@ -18,11 +20,15 @@ from collaboration.models import (
     AcknowledgementLine,
     AuditEvent,
     ExceptionCase,
+    IncidentAttachment,
+    IncidentStep,
     Membership,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderRevision,
     Package,
+    QualityDocument,
+    QualityIncident,
     ReceiptLine,
     ScheduleLine,
     Shipment,
@@ -111,11 +117,16 @@ def purchase_order_detail(
     po.draft_count = AcknowledgementLine.objects.filter(
         acknowledgement__purchase_order=po, acknowledgement__status=Acknowledgement.Status.DRAFT
     ).count()
+    # What the supplier's ASNs carry and what the ERP received, per line (the supplier's delivery view).
+    page_lines = all_lines.annotate(
+        shipped_quantity=_sum_per_line(ShipmentLine.objects.filter(shipment__status=Shipment.Status.SUBMITTED)),
+        received_quantity=_sum_per_line(ReceiptLine.objects.all()),
+    )
     if line_number is not None:
-        lines = list(all_lines.filter(line_number=line_number))
+        lines = list(page_lines.filter(line_number=line_number))
     else:
         start = (max(lines_page, 1) - 1) * LINES_PER_PAGE
-        lines = list(all_lines[start : start + LINES_PER_PAGE])
+        lines = list(page_lines[start : start + LINES_PER_PAGE])
     line_ids = [line.pk for line in lines]
     responses = list(
         AcknowledgementLine.objects.filter(order_line_id__in=line_ids)
@@ -143,6 +154,12 @@ def purchase_order_detail(
     )
     po.invoices_shown = list(po.invoice_statuses.order_by("invoice_number"))
     return po
+
+
+def _sum_per_line(queryset: QuerySet) -> Subquery:
+    return Subquery(
+        queryset.filter(order_line=OuterRef("pk")).values("order_line").annotate(total=Sum("quantity")).values("total")
+    )
 
 
 @dataclass(frozen=True)
@@ -311,3 +328,94 @@ def shippable_lines(*, actor: Actor, ship_to: str = "", exclude: Shipment | None
 def shipment_receipt_cases(*, shipment: Shipment) -> QuerySet[ExceptionCase]:
     """The receipt differences found on a shipment (the supplier sees what the buyer sees)."""
     return ExceptionCase.objects.filter(shipment=shipment, kind__startswith="receipt_").order_by("opened_at", "id")
+
+
+INCIDENT_STEP_OPEN = (IncidentStep.Status.WAITING, IncidentStep.Status.RETURNED)
+
+
+def quality_incidents_for_actor(*, actor: Actor, status: str = "") -> QuerySet[QualityIncident]:
+    """The quality incidents of the actor's suppliers (every supplier's for staff): open ones first,
+    then newest; each with `overdue_steps` (steps waiting for the supplier past their due date, open
+    incidents only) and `next_due_on` (of the first step waiting for the supplier)."""
+    waiting = IncidentStep.objects.filter(incident=OuterRef("pk"), status__in=INCIDENT_STEP_OPEN).order_by()
+    overdue = (
+        waiting.filter(due_on__lt=timezone.localdate()).values("incident").annotate(count=Count("*")).values("count")
+    )
+    queryset = visible_to(QualityIncident.objects.select_related("supplier", "purchase_order"), actor=actor)
+    if status:
+        queryset = queryset.filter(status=status)
+    is_open = Q(status=QualityIncident.Status.OPEN)
+    return queryset.annotate(
+        overdue_steps=Case(When(is_open, then=Coalesce(Subquery(overdue), 0)), default=Value(0)),
+        next_due_on=Case(When(is_open, then=Subquery(waiting.order_by("position").values("due_on")[:1])), default=None),
+        open_first=Case(When(is_open, then=Value(0)), default=Value(1)),
+    ).order_by("open_first", "-opened_at", "-id")
+
+
+def quality_incident_detail(*, actor: Actor, reference: str) -> QualityIncident:
+    """One incident with its steps (in order, each with `overdue`) and their attachments, or NotFound
+    (also for another supplier's)."""
+    steps = IncidentStep.objects.select_related("responded_by").prefetch_related(
+        Prefetch("attachments", queryset=IncidentAttachment.objects.order_by("uploaded_at", "id"))
+    ).order_by("position")
+    incident = (
+        visible_to(QualityIncident.objects.select_related("supplier", "purchase_order", "hold_decided_by"), actor=actor)
+        .prefetch_related(Prefetch("steps", queryset=steps))
+        .filter(reference=reference)
+        .first()
+    )
+    if incident is None:
+        raise NotFound(f"Quality incident {reference} not found.")
+    today = timezone.localdate()
+    for step in incident.steps.all():
+        step.overdue = (incident.status == QualityIncident.Status.OPEN and step.status in INCIDENT_STEP_OPEN
+                        and step.due_on < today)
+    return incident
+
+
+def incident_attachment_get(*, actor: Actor, attachment_id: int) -> IncidentAttachment:
+    """An attachment of an incident the actor may see, or NotFound."""
+    incidents = visible_to(QualityIncident.objects.all(), actor=actor)
+    attachment = IncidentAttachment.objects.filter(pk=attachment_id, step__incident__in=incidents).first()
+    if attachment is None:
+        raise NotFound(f"Attachment {attachment_id} not found.")
+    return attachment
+
+
+def quality_documents_for_actor(
+    *, actor: Actor, document_type: str = "", item: str = "", review_status: str = "", lot: str = "",
+    expires_between: tuple[date, date] | None = None, expired_before: date | None = None,
+) -> QuerySet[QualityDocument]:
+    """The actor's suppliers' quality documents (every supplier's for staff), newest first; `item`
+    matches part of the item."""
+    queryset = visible_to(QualityDocument.objects.select_related(
+        "supplier", "order_line__purchase_order", "shipment").order_by("-uploaded_at", "-id"), actor=actor)
+    if document_type:
+        queryset = queryset.filter(document_type=document_type)
+    if item:
+        queryset = queryset.filter(item__icontains=item)
+    if lot:
+        queryset = queryset.filter(lot=lot)
+    if review_status:
+        queryset = queryset.filter(review_status=review_status)
+    if expires_between is not None:
+        queryset = queryset.filter(expires_on__range=expires_between)
+    if expired_before is not None:
+        queryset = queryset.filter(expires_on__lt=expired_before)
+    return queryset
+
+
+def quality_document_get(*, actor: Actor, document_id: int) -> QualityDocument:
+    """One document the actor may see (and download), or NotFound: another supplier's is not found either."""
+    document = quality_documents_for_actor(actor=actor).filter(pk=document_id).first()
+    if document is None:
+        raise NotFound(f"Quality document {document_id} not found.")
+    return document
+
+
+def items_supplied(*, actor: Actor, limit: int = 500) -> list[str]:
+    """The items the actor's suppliers are ordered, for choosing one on a form."""
+    return list(
+        PurchaseOrderLine.objects.filter(purchase_order__in=_visible_purchase_orders(actor=actor))
+        .order_by("item").values_list("item", flat=True).distinct()[:limit]
+    )

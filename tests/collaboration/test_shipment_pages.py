@@ -155,3 +155,14 @@ def _file(text: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("asn.csv", text.encode(), content_type="text/csv")
+
+
+def test_the_order_page_shows_per_line_what_was_shipped_and_received(orders, logistics, client, nordwerk_sales):  # noqa: F811
+    services.shipment_submit(document=parse_shipment(asn()), actor=logistics)
+    services.receipt_record(actor=Actor.system("erp", channel="erp"), document=parse_receipt({
+        "reference": "GR-1", "purchase_order": "PO-1", "received_on": DESPATCH.isoformat(),
+        "lines": [{"line": 10, "quantity": "380"}]}))
+    client.force_login(nordwerk_sales)
+    page = client.get(reverse("collaboration:purchase-order-detail", args=["PO-1"])).content.decode()
+    assert 'data-testid="deliveries-10">Shipped 400 · received 380<' in page
+    assert 'data-testid="deliveries-20"' not in page  # nothing shipped or received yet
