@@ -166,6 +166,9 @@ def _log(what: str, report: PullReport) -> None:
         logger.warning("tryton %s refused: %s", what, error)
 
 
+WITHOUT_EFFECT_IN_TRYTON = {"quality.hold_released", "quality.hold_scrapped"}
+
+
 class TrytonConnector:
     """Applies `acknowledgement.decided` to the Tryton purchase: quantity and price changes through
     a purchase amendment (a rejected line is amended to quantity 0), the committed date onto the
@@ -182,6 +185,11 @@ class TrytonConnector:
             "shipment.corrected": self._apply_shipment,
             "shipment.cancelled": self._cancel_shipment,
         }.get(envelope["type"])
+        if envelope["type"] in WITHOUT_EFFECT_IN_TRYTON:
+            # Tryton (purchase + stock) has no quality holds: the ERP side of a hold is the buyer's
+            # stock move, so the decision is acknowledged without effect rather than dead-lettered.
+            logger.info("tryton: %s for %s has no counterpart in Tryton", envelope["type"], envelope["aggregate"])
+            return DeliveryResult(delivered=True, status_code=204)
         if apply is None:
             return DeliveryResult(delivered=False, permanent=True,
                                   error=f"The Tryton connector has no mapping for {envelope['type']} events.")

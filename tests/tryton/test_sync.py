@@ -221,3 +221,11 @@ def test_goods_received_in_tryton_are_matched_to_the_asn(portal_on_tryton, tryto
     assert shipment.receipt_status == "received"
     assert [line.received_quantity for line in shipment.lines.all()] == [line.quantity for line in lines]
     assert not ExceptionCase.objects.filter(kind__startswith="receipt_").exists()
+
+
+def test_quality_hold_decisions_are_acknowledged_without_effect_and_unknown_events_refused():
+    connector = sync.TrytonConnector(tryton=None)  # neither event may reach Tryton
+    released = connector.send({"type": "quality.hold_released", "aggregate": "PO-7001", "payload": {}})
+    assert released.delivered and not released.error
+    unknown = connector.send({"type": "forecast.commitment", "aggregate": "PO-7001", "payload": {}})
+    assert (unknown.delivered, unknown.permanent) == (False, True) and "no mapping" in unknown.error
