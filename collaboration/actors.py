@@ -67,3 +67,10 @@ class Actor:
         if role == TOKEN_ROLE:
             return "ship" in self.scopes
         return role in (Membership.Role.ADMIN, Membership.Role.LOGISTICS, Membership.Role.SALES)
+
+    def can_manage_quality(self, supplier_id: int) -> bool:
+        """Quality documents and incident answers: admin or quality users; tokens with 'quality'."""
+        role = self.memberships.get(supplier_id)
+        if role == TOKEN_ROLE:
+            return "quality" in self.scopes
+        return role in (Membership.Role.ADMIN, Membership.Role.QUALITY)

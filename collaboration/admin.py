@@ -2,24 +2,29 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.db.models import Exists, F, OuterRef
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from collaboration import selectors, services
 from collaboration.actors import Actor
-from collaboration.errors import DomainError
+from collaboration.documents import parse_quality_incident
+from collaboration.errors import DomainError, InvalidDocument
 from collaboration.models import (
     Acknowledgement,
     AcknowledgementLine,
     AuditEvent,
     Channel,
     ExceptionCase,
+    IncidentStep,
     InvoiceStatus,
     ItemRule,
     Membership,
@@ -27,6 +32,8 @@ from collaboration.models import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderRevision,
+    QualityDocument,
+    QualityIncident,
     Receipt,
     ReceiptLine,
     RejectionReason,
@@ -380,7 +387,280 @@ class ShipmentAdmin(ReadOnlyAdmin):
     inlines = [ShipmentLineInline, PackageInline]
 
 
+class ItemRuleForm(forms.ModelForm):
+    required_documents = forms.MultipleChoiceField(
+        choices=QualityDocument.Type.choices, widget=forms.CheckboxSelectMultiple, required=False,
+        help_text="An ASN with this item can be submitted only when the supplier has each of these, valid on the "
+                  "despatch date and not rejected.",
+    )
+
+    class Meta:
+        model = ItemRule
+        fields = ["item", "lot_controlled", "serial_controlled", "required_documents"]
+
+
 @admin.register(ItemRule)
 class ItemRuleAdmin(admin.ModelAdmin):
-    list_display = ["item", "lot_controlled", "serial_controlled"]
+    form = ItemRuleForm
+    list_display = ["item", "lot_controlled", "serial_controlled", "documents_required"]
     search_fields = ["item"]
+
+    @admin.display(description="Required documents")
+    def documents_required(self, rule: ItemRule) -> str:
+        labels = dict(QualityDocument.Type.choices)
+        return ", ".join(str(labels.get(value, value)) for value in rule.required_documents) or "—"
+
+
+class ValidityFilter(admin.SimpleListFilter):
+    title = "validity"
+    parameter_name = "validity"
+
+    def lookups(self, request, model_admin):
+        return [("expiring", f"Expiring within {settings.QUALITY_EXPIRY_REMINDER_DAYS} days"), ("expired", "Expired")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "expiring":
+            return queryset.filter(expires_on__gte=today, expires_on__lte=today + timedelta(days=settings.QUALITY_EXPIRY_REMINDER_DAYS))
+        if self.value() == "expired":
+            return queryset.filter(expires_on__lt=today)
+        return queryset
+
+
+@admin.register(QualityDocument)
+class QualityDocumentAdmin(admin.ModelAdmin):
+    """Buyers review suppliers' documents: approve, or reject with a comment the supplier is mailed."""
+
+    list_display = ["document_type", "supplier_code", "item", "lot", "issued_on", "expires_on", "review_status", "download"]
+    list_filter = ["review_status", ValidityFilter, "document_type", "supplier"]
+    search_fields = ["item", "lot", "title", "original_name", "supplier__code", "order_line__purchase_order__number",
+                     "shipment__number"]
+    list_select_related = ["supplier"]
+    readonly_fields = ["supplier", "document_type", "title", "item", "lot", "order_line", "shipment", "issued_on",
+                       "expires_on", "download", "content_type", "size", "sha256", "uploaded_by", "uploaded_at",
+                       "review_status", "review_comment", "reviewed_by", "reviewed_at", "expiry_reminder_sent_on"]
+    fields = readonly_fields
+    actions = ["approve_selected", "reject_selected"]
+    change_form_template = "admin/collaboration/qualitydocument/change_form.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Supplier", ordering="supplier__code")
+    def supplier_code(self, document: QualityDocument) -> str:
+        return document.supplier.code
+
+    @admin.display(description="File")
+    def download(self, document: QualityDocument):
+        # Through the access-checked portal view, never a storage URL.
+        return format_html('<a href="{}">{}</a>', reverse("collaboration:quality-document-download", args=[document.pk]),
+                           document.original_name)
+
+    def get_urls(self):
+        return [
+            path("<int:document_id>/review/", self.admin_site.admin_view(self.review_view),
+                 name="collaboration_qualitydocument_review"),
+        ] + super().get_urls()
+
+    def review_view(self, request, document_id: int):
+        if request.method == "POST":
+            approve = "approve" in request.POST
+            try:
+                services.quality_document_review(document_id=document_id, approve=approve,
+                                                 comment=request.POST.get("comment", ""),
+                                                 actor=Actor.for_user(request.user, channel=Channel.ADMIN))
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, f"Document #{document_id} {'approved' if approve else 'rejected'}.", messages.SUCCESS)
+        return redirect("admin:collaboration_qualitydocument_change", document_id)
+
+    def _review_many(self, request, queryset, *, approve: bool, comment: str) -> None:
+        actor = Actor.for_user(request.user, channel=Channel.ADMIN)
+        done, failed = 0, []
+        for document_id in queryset.values_list("pk", flat=True):
+            try:
+                services.quality_document_review(document_id=document_id, approve=approve, comment=comment, actor=actor)
+                done += 1
+            except DomainError as error:
+                failed.append(f"#{document_id}: {error.message}")
+        self.message_user(request, f"{done} document(s) {'approved' if approve else 'rejected'}.", messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, failure, messages.ERROR)
+
+    @admin.action(description="Approve selected documents")
+    def approve_selected(self, request, queryset):
+        self._review_many(request, queryset, approve=True, comment="")
+
+    @admin.action(description="Reject selected documents (asks for a comment)")
+    def reject_selected(self, request, queryset):
+        form = DecisionForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid() and form.cleaned_data["comment"].strip():
+            self._review_many(request, queryset, approve=False, comment=form.cleaned_data["comment"])
+            return None
+        return TemplateResponse(request, "admin/collaboration/qualitydocument/reject.html", {
+            **self.admin_site.each_context(request), "title": "Reject quality documents", "documents": queryset,
+            "form": form, "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "missing_comment": "apply" in request.POST,
+        })
+
+
+class IncidentOpenForm(forms.Form):
+    """What a buyer knows of a non-conformance; the incident document and the service judge it."""
+
+    required_names = ("supplier", "item", "quantity_on_hold", "uom", "description")  # labelled required; checked by the document
+
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.filter(is_active=True))
+    reference = forms.CharField(required=False, max_length=35, help_text="Leave empty for the next NC-<year>-<serial>.")
+    purchase_order = forms.CharField(required=False, max_length=35, label="Purchase order",
+                                     help_text="Optional: the order the goods came on.")
+    item = forms.CharField(required=False, max_length=35)
+    lot = forms.CharField(required=False, max_length=35)
+    quantity_on_hold = forms.CharField(required=False, max_length=30, label="Quantity on hold")
+    uom = forms.CharField(required=False, max_length=10, label="Unit", initial="PCE")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
+                                  help_text="What is wrong with the goods. The supplier reads this.")
+
+    def document_data(self, *, reference: str) -> dict:
+        data = {name: value for name, value in self.cleaned_data.items() if name != "supplier"}
+        return {**data, "supplier": self.cleaned_data["supplier"].code, "reference": reference}
+
+    def add_service_errors(self, error: DomainError) -> None:
+        for field, texts in (error.details or {"__all__": [error.message]}).items():
+            for text in texts if isinstance(texts, list) else [str(texts)]:
+                self.add_error(field if field in self.fields else None, text)
+
+
+class NeedsReviewFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("answered", "Answer waiting for review"), ("overdue", "Supplier step overdue")]
+
+    def queryset(self, request, queryset):
+        steps = IncidentStep.objects.filter(incident=OuterRef("pk"))
+        if self.value() == "answered":
+            return queryset.filter(Exists(steps.filter(status=IncidentStep.Status.ANSWERED)))
+        if self.value() == "overdue":
+            waiting = steps.filter(status__in=selectors.INCIDENT_STEP_OPEN, due_on__lt=timezone.localdate())
+            return queryset.filter(Exists(waiting), status=QualityIncident.Status.OPEN)
+        return queryset
+
+
+class IncidentStepInline(ReadOnlyInline):
+    model = IncidentStep
+    fields = ["kind", "status", "due_on", "response", "responded_by", "responded_at", "files", "buyer_comment"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("responded_by").prefetch_related("attachments")
+
+    @admin.display(description="Attachments")
+    def files(self, step: IncidentStep):
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a>', (
+            (reverse("collaboration:incident-attachment-download", args=[a.pk]), a.original_name) for a in step.attachments.all()
+        )) or "—"
+
+
+@admin.register(QualityIncident)
+class QualityIncidentAdmin(admin.ModelAdmin):
+    """Buyers open incidents here (the ERP through its API), review the supplier's steps and decide the hold."""
+
+    list_display = ["reference", "supplier", "item", "lot", "quantity_on_hold", "uom", "status", "hold_status",
+                    "purchase_order", "opened_channel", "opened_at"]
+    list_filter = [NeedsReviewFilter, "status", "hold_status", "opened_channel", "supplier"]
+    search_fields = ["reference", "item", "lot", "purchase_order__number", "supplier__code"]
+    list_select_related = ["supplier", "purchase_order"]
+    readonly_fields = ["reference", "status", "supplier", "purchase_order", "item", "lot", "quantity_on_hold", "uom",
+                       "description", "hold_status", "hold_decided_by", "hold_decided_at", "hold_comment", "opened_by",
+                       "opened_channel", "opened_at"]
+    fields = readonly_fields
+    inlines = [IncidentStepInline]
+    change_form_template = "admin/collaboration/qualityincident/change_form.html"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path("<int:incident_id>/act/", self.admin_site.admin_view(self.act_view), name="collaboration_qualityincident_act"),
+        ] + super().get_urls()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Open an incident through the service (not a ModelForm save): steps, due dates, e-mail, ERP event."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = IncidentOpenForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            reference = form.cleaned_data["reference"].strip() or services.quality_incident_reference_next()
+            try:
+                result = services.quality_incident_open(
+                    document=parse_quality_incident(form.document_data(reference=reference)),
+                    actor=Actor.for_user(request.user, channel=Channel.ADMIN),
+                )
+            except InvalidDocument as error:
+                form.add_service_errors(error)
+            except DomainError as error:
+                if error.code == "document_content_conflict":
+                    form.add_error("reference", f"Incident {reference} already exists; leave the reference empty for a new number.")
+                else:
+                    form.add_service_errors(error)
+            except IntegrityError:
+                form.add_error("reference", f"Incident {reference} was just opened by someone else; submit again.")
+            else:
+                if result.outcome == "unchanged":
+                    self.message_user(request, f"Incident {reference} already exists with this content.", messages.WARNING)
+                else:
+                    self.message_user(request, f"Incident {reference} opened; the supplier's quality users are e-mailed.",
+                                      messages.SUCCESS)
+                return redirect("admin:collaboration_qualityincident_change", result.incident.pk)
+        return TemplateResponse(request, "admin/collaboration/qualityincident/open.html", {
+            **self.admin_site.each_context(request), "title": "Open a quality incident", "form": form,
+            "opts": self.model._meta, "has_view_permission": self.has_view_permission(request),
+        })
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        incident = self.get_object(request, object_id)
+        steps = list(incident.steps.order_by("position")) if incident else []
+        extra_context = {**(extra_context or {}), "answered_steps": [s for s in steps if s.status == IncidentStep.Status.ANSWERED],
+                         "can_act": incident is not None and self.has_change_permission(request, incident)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def act_view(self, request, incident_id: int):
+        """The buyer's buttons on the incident page: accept or return a step, release or scrap, close."""
+        incident = get_object_or_404(QualityIncident, pk=incident_id)
+        if request.method != "POST":
+            return redirect("admin:collaboration_qualityincident_change", incident_id)
+        if not self.has_change_permission(request, incident):
+            raise PermissionDenied
+        actor = Actor.for_user(request.user, channel=Channel.ADMIN)
+        post = request.POST
+        try:
+            if "accept" in post or "return" in post:
+                accept = "accept" in post
+                kind = post.get("accept") or post.get("return", "")
+                step = services.incident_step_review(reference=incident.reference, kind=kind, accept=accept,
+                                                     comment=post.get(f"comment-{kind}", ""), actor=actor)
+                done = f"{step.get_kind_display()} " + ("accepted." if accept else "returned to the supplier.")
+            elif "release" in post or "scrap" in post:
+                decision = QualityIncident.Hold.RELEASED if "release" in post else QualityIncident.Hold.SCRAPPED
+                services.incident_hold_decide(reference=incident.reference, decision=decision,
+                                              comment=post.get("hold_comment", ""), actor=actor)
+                done = f"Goods {decision}; the ERP is told."
+            elif "close" in post:
+                services.incident_close(reference=incident.reference, comment=post.get("close_comment", ""), actor=actor)
+                done = "Incident closed."
+            else:
+                self.message_user(request, "Choose an action.", messages.ERROR)
+                return redirect("admin:collaboration_qualityincident_change", incident_id)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            incident.refresh_from_db(fields=["status"])
+            if incident.status == QualityIncident.Status.CLOSED and "close" not in post:
+                done += " Every step is accepted and the hold decided: the incident is closed."
+            self.message_user(request, done, messages.SUCCESS)
+        return redirect("admin:collaboration_qualityincident_change", incident_id)

@@ -3,32 +3,41 @@ from __future__ import annotations
 
 from typing import Literal
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from pydantic import Field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.views import APIView
 
 from collaboration import selectors, services
 from collaboration.actors import Actor
-from collaboration.documents import ShipmentDocument, parse_shipment
+from collaboration.documents import INCIDENT_STEPS, ShipmentDocument, parse_shipment
 from collaboration.errors import InvalidDocument
 from collaboration.models import (
     Acknowledgement,
     AcknowledgementLine,
     Channel,
+    IncidentStep,
     Package,
     PurchaseOrder,
     PurchaseOrderLine,
+    QualityDocument,
     Shipment,
+    QualityIncident,
+    Supplier,
     SupplierApiToken,
 )
 from collaboration.services import LineResponse, ScheduleInput
+from collaboration.uploads import attachment_response
 from portal.idempotency import HEADER as IDEMPOTENCY_HEADER
-from portal.idempotency import idempotent
+from portal.idempotency import idempotent, multipart_fingerprint, request_fingerprint
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
@@ -286,3 +295,259 @@ class ShipmentCancelApi(APIView):
         shipment = selectors.shipment_detail(actor=actor, number=number)
         shipment = services.shipment_cancel(number=number, supplier_id=shipment.supplier_id, actor=actor)
         return Response(ShipmentSummaryOutput(shipment).data)
+
+
+class QualityDocumentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    supplier = serializers.CharField(source="supplier.code")
+    document_type = serializers.ChoiceField(choices=QualityDocument.Type.choices)
+    title = serializers.CharField()
+    item = serializers.CharField()
+    lot = serializers.CharField(help_text="Empty: every lot of the item.")
+    purchase_order = serializers.CharField(source="order_line.purchase_order.number", allow_null=True, default=None)
+    order_line = serializers.IntegerField(source="order_line.line_number", allow_null=True, default=None)
+    shipment = serializers.CharField(source="shipment.number", allow_null=True, default=None)
+    issued_on = serializers.DateField()
+    expires_on = serializers.DateField(allow_null=True)
+    review_status = serializers.ChoiceField(choices=QualityDocument.Review.choices)
+    review_comment = serializers.CharField()
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    original_name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    file = serializers.SerializerMethodField(help_text="Where to download the file.")
+
+    def get_file(self, document: QualityDocument) -> str:
+        return reverse("api-v1:quality-document-file", args=[document.pk])
+
+
+class QualityDocumentInput(serializers.Serializer):
+    file = serializers.FileField(help_text="A PDF, PNG or JPEG file (checked from its content), within the size limit.")
+    document_type = serializers.ChoiceField(choices=QualityDocument.Type.choices)
+    issued_on = serializers.DateField()
+    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    item = serializers.CharField(required=False, allow_blank=True, default="", max_length=35,
+                                 help_text="An item on your orders; taken from the order line when left out.")
+    lot = serializers.CharField(required=False, allow_blank=True, default="", max_length=35)
+    purchase_order = serializers.CharField(required=False, allow_blank=True, default="", max_length=35)
+    order_line = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                          help_text="With purchase_order: the order line the document is for.")
+    shipment = serializers.CharField(required=False, allow_blank=True, default="", max_length=35,
+                                     help_text="The number of one of your shipments.")
+    supplier = serializers.CharField(required=False, allow_blank=True, default="",
+                                     help_text="The supplier's code; needed only by users of several suppliers.")
+
+
+class QualityDocumentCursor(CursorPagination):
+    ordering = ("-uploaded_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _quality_supplier_id(actor: Actor, code: str) -> int:
+    if code:
+        supplier = Supplier.objects.filter(code=code, pk__in=actor.supplier_ids).first()
+        if supplier is None:
+            raise InvalidDocument("The document cannot be uploaded.", details={"supplier": [f"No supplier {code} of yours."]})
+        return supplier.pk
+    if len(actor.supplier_ids) != 1:
+        raise InvalidDocument("The document cannot be uploaded.",
+                              details={"supplier": ["Name the supplier by its code: you work for several (or none)."]})
+    return actor.supplier_ids[0]
+
+
+class QualityDocumentListApi(ListAPIView):
+    """The supplier's quality documents (newest first), and uploads of new ones (multipart/form-data)."""
+
+    serializer_class = QualityDocumentOutput
+    pagination_class = QualityDocumentCursor
+    parser_classes = [MultiPartParser, FormParser]
+    token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.QUALITY)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.quality_documents_for_actor(
+            actor=api_actor(self.request), document_type=params.get("document_type", ""), item=params.get("item", ""),
+            lot=params.get("lot", ""), review_status=params.get("review_status", ""),
+        )
+
+    @extend_schema(parameters=[
+        OpenApiParameter("document_type", str, enum=QualityDocument.Type.values),
+        OpenApiParameter("item", str, description="Part of the item number."),
+        OpenApiParameter("lot", str),
+        OpenApiParameter("review_status", str, enum=QualityDocument.Review.values),
+    ])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request={"multipart/form-data": QualityDocumentInput}, responses={201: QualityDocumentOutput},
+                   parameters=[IDEMPOTENCY_KEY])
+    @idempotent(fingerprint=multipart_fingerprint)
+    def post(self, request: Request) -> Response:
+        data = QualityDocumentInput(data=request.data)
+        if not data.is_valid():
+            raise InvalidDocument("The document cannot be uploaded.", details=data.errors)
+        fields = dict(data.validated_data)
+        actor = api_actor(request)
+        document = services.quality_document_upload(
+            supplier_id=_quality_supplier_id(actor, fields.pop("supplier")), actor=actor, upload=fields.pop("file"), **fields)
+        return Response(QualityDocumentOutput(selectors.quality_document_get(actor=actor, document_id=document.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class QualityDocumentApi(APIView):
+    token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.QUALITY)
+
+    @extend_schema(responses=QualityDocumentOutput)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(QualityDocumentOutput(selectors.quality_document_get(actor=api_actor(request), document_id=pk)).data)
+
+
+class FileNegotiation(BaseContentNegotiation):
+    """A download is what the file is, whatever the client accepts; errors still come as JSON problems."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class QualityDocumentFileApi(APIView):
+    """The document's file, as an attachment."""
+
+    token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.QUALITY)
+    content_negotiation_class = FileNegotiation
+
+    @extend_schema(responses={(200, content_type): OpenApiTypes.BINARY
+                              for content_type in ("application/pdf", "image/png", "image/jpeg")})
+    def get(self, request: Request, pk: int):
+        document = selectors.quality_document_get(actor=api_actor(request), document_id=pk)
+        return attachment_response(name=document.file.name, original_name=document.original_name,
+                                   content_type=document.content_type)
+
+
+class IncidentAttachmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+
+
+class IncidentStepOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=IncidentStep.Kind.choices)
+    position = serializers.IntegerField()
+    due_on = serializers.DateField()
+    overdue = serializers.BooleanField(help_text="Waiting for the supplier past its due date.")
+    status = serializers.ChoiceField(choices=IncidentStep.Status.choices)
+    response = serializers.CharField()
+    responded_at = serializers.DateTimeField(allow_null=True)
+    buyer_comment = serializers.CharField(help_text="Why the buyer returned (or a note on accepting) the answer.")
+    attachments = IncidentAttachmentOutput(many=True)
+
+
+class QualityIncidentSummaryOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    supplier = serializers.CharField(source="supplier.code")
+    purchase_order = serializers.CharField(source="purchase_order.number", default="")
+    item = serializers.CharField()
+    lot = serializers.CharField()
+    quantity_on_hold = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True)
+    uom = serializers.CharField()
+    status = serializers.ChoiceField(choices=QualityIncident.Status.choices)
+    hold_status = serializers.ChoiceField(choices=QualityIncident.Hold.choices)
+    opened_at = serializers.DateTimeField()
+
+
+class QualityIncidentListOutput(QualityIncidentSummaryOutput):
+    next_due_on = serializers.DateField(allow_null=True, help_text="When the next step is due from you.")
+    overdue_steps = serializers.IntegerField()
+
+
+class QualityIncidentOutput(QualityIncidentSummaryOutput):
+    description = serializers.CharField()
+    hold_decided_at = serializers.DateTimeField(allow_null=True)
+    hold_comment = serializers.CharField()
+    steps = IncidentStepOutput(many=True)
+
+
+class IncidentStepAnswerJsonInput(serializers.Serializer):
+    response = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="Your answer to this step.")
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent in a multipart body (shown as binary in the schema, so clients and fuzzers send files)."""
+
+
+class IncidentStepAnswerInput(IncidentStepAnswerJsonInput):
+    attachments = serializers.ListField(
+        child=UploadField(allow_empty_file=True), required=False, default=list,
+        help_text="PDF, PNG or JPEG files (judged by their content), each within the upload size limit.",
+    )
+
+
+class QualityIncidentCursor(CursorPagination):
+    ordering = ("-opened_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class QualityIncidentListApi(ListAPIView):
+    """Your quality incidents, newest first; `status=open` for those still open."""
+
+    serializer_class = QualityIncidentListOutput
+    pagination_class = QualityIncidentCursor
+    token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.QUALITY)
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=QualityIncident.Status.values, required=False)])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        status_filter = self.request.query_params.get("status", "")
+        return selectors.quality_incidents_for_actor(
+            actor=api_actor(self.request), status=status_filter if status_filter in QualityIncident.Status.values else "",
+        )
+
+
+class QualityIncidentApi(APIView):
+    token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.QUALITY)
+
+    @extend_schema(responses=QualityIncidentOutput)
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(QualityIncidentOutput(selectors.quality_incident_detail(actor=api_actor(request), reference=reference)).data)
+
+
+def _answer_fingerprint(request: Request) -> str:
+    multipart = (request.content_type or "").startswith("multipart/")
+    return multipart_fingerprint(request) if multipart else request_fingerprint(request)
+
+
+class QualityIncidentStepAnswerApi(APIView):
+    """Answer one step (in order: containment, root_cause, corrective_action, verification), as JSON
+    or as multipart with files; a step the buyer returned is answered again. Needs a quality or admin
+    user, or a token with the 'quality' scope."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": IncidentStepAnswerInput, "application/json": IncidentStepAnswerJsonInput},
+        responses={200: QualityIncidentOutput},
+        parameters=[IDEMPOTENCY_KEY, OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=INCIDENT_STEPS)],
+    )
+    @idempotent(fingerprint=_answer_fingerprint)
+    def post(self, request: Request, reference: str, kind: str) -> Response:
+        data = IncidentStepAnswerInput(data=request.data)
+        if not data.is_valid():
+            raise InvalidDocument("The answer is not valid.", details=data.errors)
+        actor = api_actor(request)
+        services.incident_step_answer(reference=reference, kind=kind, response=data.validated_data["response"],
+                                      attachments=data.validated_data["attachments"], actor=actor)
+        return Response(QualityIncidentOutput(selectors.quality_incident_detail(actor=actor, reference=reference)).data)

@@ -50,7 +50,8 @@ class SupplierTokenScheme(OpenApiAuthenticationExtension):
 
 
 class TokenScopes(permissions.BasePermission):
-    """Reads need the 'read' scope; writes are checked by the services ('acknowledge')."""
+    """Reads need the 'read' scope (or one a view names in `token_read_scopes`, e.g. 'quality' for
+    quality documents); writes are checked by the services ('acknowledge')."""
 
     message = "This API token lacks the 'read' scope."
 
@@ -58,7 +59,8 @@ class TokenScopes(permissions.BasePermission):
         token = request.auth
         if not isinstance(token, SupplierApiToken) or request.method not in permissions.SAFE_METHODS:
             return True
-        return SupplierApiToken.Scope.READ in token.scopes
+        allowed = getattr(view, "token_read_scopes", (SupplierApiToken.Scope.READ,))
+        return any(scope in token.scopes for scope in allowed)
 
 
 class SupplierRateThrottle(throttling.SimpleRateThrottle):

@@ -264,6 +264,69 @@ class ShipmentDocument(BaseModel):
         }
 
 
+INCIDENT_STEPS = ("containment", "root_cause", "corrective_action", "verification")
+INCIDENT_REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+class IncidentDueDatesDocument(BaseModel):
+    """When each step of the supplier's answer is due; a step left out gets the portal's default
+    (QUALITY_STEP_DAYS after opening, never before the step ahead of it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    containment: OptionalIsoDate = Field(default="", validate_default=True)
+    root_cause: OptionalIsoDate = Field(default="", validate_default=True)
+    corrective_action: OptionalIsoDate = Field(default="", validate_default=True)
+    verification: OptionalIsoDate = Field(default="", validate_default=True)
+
+    @model_validator(mode="after")
+    def _in_step_order(self) -> IncidentDueDatesDocument:
+        given = [(kind, getattr(self, kind)) for kind in INCIDENT_STEPS if getattr(self, kind) is not None]
+        for (earlier, earlier_date), (later, later_date) in zip(given, given[1:]):
+            if later_date < earlier_date:
+                raise ValueError(f"The {later.replace('_', ' ')} cannot be due before the {earlier.replace('_', ' ')}.")
+        return self
+
+    def given(self) -> dict[str, date]:
+        return {kind: getattr(self, kind) for kind in INCIDENT_STEPS if getattr(self, kind) is not None}
+
+
+class QualityIncidentDocument(BaseModel):
+    """A non-conformance as the ERP (or a buyer in the admin) opens it: goods on hold at the plant,
+    waiting for the supplier's answer and the buyer's release or scrap decision."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    reference: str = Field(min_length=1, max_length=35, pattern=INCIDENT_REFERENCE,
+                           description="The incident number, e.g. NC-2026-0001: letters, digits, '.', '-', '_'.")
+    supplier: Code = Field(description="The supplier's code.")
+    purchase_order: str = Field(default="", max_length=35, description="The order the goods came on, if known.")
+    item: Code
+    lot: str = Field(default="", max_length=35)
+    quantity_on_hold: Decimal = Field(ge=0, max_digits=18, decimal_places=4, description="Decimal string, e.g. \"120\".")
+    uom: str = Field(min_length=1, max_length=10)
+    description: str = Field(min_length=1, max_length=5000, description="What is wrong with the goods.")
+    due_dates: IncidentDueDatesDocument = Field(default_factory=IncidentDueDatesDocument)
+
+    @cached_property
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "supplier": self.supplier,
+            "purchase_order": self.purchase_order,
+            "item": self.item,
+            "lot": self.lot,
+            "quantity_on_hold": decimal_text(self.quantity_on_hold),
+            "uom": self.uom,
+            "description": self.description,
+            "due_dates": {kind: due.isoformat() for kind, due in self.due_dates.given().items()},
+        }
+
+    @cached_property
+    def content_hash(self) -> str:
+        return canonical_hash(self.canonical)
+
+
 def canonical_hash(canonical: dict[str, Any]) -> str:
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -306,6 +369,7 @@ PATTERN_MESSAGES = {
     r"^(\d{4}-\d{2}-\d{2})?$": "Use a valid date as YYYY-MM-DD, or leave it empty.",
     r"^(\d{18})?$": "An SSCC has 18 digits.",
     r"^[A-Z]{3}$": "Use an ISO 4217 currency code such as EUR.",
+    INCIDENT_REFERENCE: "Use letters, digits, '.', '-' and '_' only, starting with a letter or digit.",
 }
 
 
@@ -315,6 +379,8 @@ def _message(item: dict) -> str:
         return PATTERN_MESSAGES[item["ctx"]["pattern"]]
     if item["type"] == "too_short" and item.get("ctx", {}).get("min_length") == 1 and item["loc"][-1:] == ("lines",):
         return "Give at least one line."
+    if item["type"] == "string_too_short" and item["loc"] == ("description",):
+        return "Describe what is wrong with the goods."
     return item["msg"].removeprefix("Value error, ")
 
 
@@ -334,6 +400,10 @@ def parse_invoice_status(data: Any, *, supplier: str | None = None, invoice_numb
 
 def parse_shipment(data: Any, *, number: str | None = None) -> ShipmentDocument:
     return parse_document(ShipmentDocument, data, keys={"number": number}, label="shipment")
+
+
+def parse_quality_incident(data: Any, *, reference: str | None = None) -> QualityIncidentDocument:
+    return parse_document(QualityIncidentDocument, data, keys={"reference": reference}, label="quality incident")
 
 
 def parse_document(model: type[DocumentT], data: Any, *, keys: dict[str, str | None], label: str) -> DocumentT:

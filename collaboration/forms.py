@@ -6,7 +6,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from collaboration.models import AcknowledgementLine, RejectionReason, Supplier, SupplierApiToken
+from collaboration.models import AcknowledgementLine, QualityDocument, RejectionReason, Supplier, SupplierApiToken
 from collaboration.services import LineResponse, ScheduleInput
 
 SPLIT_ROWS = 4
@@ -115,3 +115,83 @@ class UploadForm(forms.Form):
 class ShipmentUploadForm(UploadForm):
     submit = forms.BooleanField(required=False, label="Submit it at once",
                                 help_text="Leave unticked to save a draft you can check, label and submit on its page.")
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files in one input; empty files pass, for the upload check to name them."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"}))
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        return [super(MultipleFileField, self).clean(file, initial) for file in files]
+
+
+class IncidentAnswerForm(forms.Form):
+    """The supplier's answer to one step of a quality incident; the service judges text and files."""
+
+    response = forms.CharField(required=False, label="Your answer", widget=forms.Textarea(attrs={"rows": 6, "required": True}))
+    attachments = MultipleFileField(required=False, label="Attachments",
+                                    help_text="Optional: PDF, PNG or JPEG files, e.g. a sorting report or 8D document.")
+
+    def add_service_errors(self, error) -> None:
+        if error.code in ("invalid_upload", "upload_too_large"):
+            self.add_error("attachments", error.message)
+        elif error.code == "invalid_document" and error.details:
+            for field, messages in error.details.items():
+                for message in messages if isinstance(messages, list) else [str(messages)]:
+                    self.add_error(field if field in self.fields else None, message)
+        else:
+            self.add_error(None, error.message)
+
+
+class QualityDocumentForm(forms.Form):
+    """A certificate or report and what it is for; the service checks the file and the references."""
+
+    supplier = forms.ModelChoiceField(queryset=None, empty_label=None)
+    document_type = forms.ChoiceField(label="Type", choices=QualityDocument.Type.choices)
+    title = forms.CharField(required=False, max_length=200, help_text="Optional, e.g. the certificate number.")
+    item = forms.CharField(required=False, max_length=35,
+                           help_text="An item on your orders. Leave empty for a document about your company as a whole.")
+    lot = forms.CharField(required=False, max_length=35, help_text="Leave empty when the document covers every lot.")
+    purchase_order = forms.CharField(required=False, max_length=35, label="Purchase order",
+                                     help_text="Optional: the order line the document is for (the item then comes from the line).")
+    order_line = forms.IntegerField(required=False, min_value=1, label="Order line")
+    shipment = forms.CharField(required=False, max_length=35, label="Shipment (ASN) number", help_text="Optional.")
+    issued_on = forms.DateField(label="Issued on", widget=forms.DateInput(attrs={"type": "date"}))
+    expires_on = forms.DateField(required=False, label="Valid until", widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text="Leave empty if it does not expire.")
+    file = forms.FileField(help_text="A PDF, PNG or JPEG file.")
+
+    def __init__(self, *args, suppliers, max_bytes: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Most users work for one supplier: then there is nothing to choose.
+        self.only_supplier = suppliers[0] if len(suppliers) == 1 else None
+        if self.only_supplier:
+            del self.fields["supplier"]
+        else:
+            self.fields["supplier"].queryset = Supplier.objects.filter(pk__in=[s.pk for s in suppliers])
+        self.fields["file"].help_text = f"A PDF, PNG or JPEG file, at most {max_bytes // (1024 * 1024) or 1} MB."
+        self.fields["item"].widget.attrs["list"] = "items-supplied"
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {"supplier_id": (self.only_supplier or data["supplier"]).pk, "upload": data["file"],
+                **{name: data[name] for name in ("document_type", "title", "item", "lot", "purchase_order", "order_line",
+                                                 "shipment", "issued_on", "expires_on")}}
+
+    def add_service_errors(self, error) -> None:
+        """A refused upload's errors on the fields they concern; the file's in full sentences."""
+        if error.code in ("invalid_upload", "upload_too_large"):
+            self.add_error("file", error.message)
+            return
+        for field, messages in (error.details or {"__all__": [error.message]}).items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

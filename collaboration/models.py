@@ -718,6 +718,7 @@ class SupplierApiToken(models.Model):
         READ = "read", "Read purchase orders"
         ACKNOWLEDGE = "acknowledge", "Submit acknowledgements"
         SHIP = "ship", "Create shipment notices"
+        QUALITY = "quality", "Upload quality documents, answer quality incidents"
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)

@@ -54,3 +54,100 @@ def send_purchase_order_emails(event: str, purchase_order_ids: list[int], contex
         body = render_to_string(f"emails/{event}.txt", values)
         messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, to))
     return send_mass_mail(messages, fail_silently=False) if messages else 0
+
+
+# Quality incidents: opened, a step returned, the hold decided; to the supplier's quality and admin users.
+INCIDENT_EVENTS = {"incident_opened", "incident_returned", "incident_hold"}
+
+
+def notify_incident_after_commit(event: str, incident_id: int, **context) -> None:
+    if event not in INCIDENT_EVENTS:
+        raise ValueError(f"unknown notification {event!r}")
+    from collaboration.tasks import send_incident_emails
+
+    transaction.on_commit(lambda: send_incident_emails.delay(event, incident_id, context), robust=True)
+
+
+def incident_url(reference: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse("collaboration:incident-detail", args=[reference])
+
+
+def send_incident_emails(event: str, incident_id: int, context: dict) -> int:
+    from collaboration.models import QualityIncident
+
+    incident = QualityIncident.objects.select_related("supplier", "purchase_order").filter(pk=incident_id).first()
+    if incident is None:
+        return 0
+    to = list(
+        Membership.objects.filter(supplier_id=incident.supplier_id, user__is_active=True,
+                                  role__in=(Membership.Role.ADMIN, Membership.Role.QUALITY))
+        .exclude(user__email="").values_list("user__email", flat=True).distinct()
+    )
+    if not to:
+        return 0
+    from collaboration.documents import decimal_text
+
+    values = {**context, "incident": incident, "steps": list(incident.steps.order_by("position")),
+              "quantity": decimal_text(incident.quantity_on_hold), "url": incident_url(incident.reference)}
+    subject = render_to_string(f"emails/{event}_subject.txt", values).strip()
+    body = render_to_string(f"emails/{event}.txt", values)
+    return send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, to)], fail_silently=False)
+
+
+# Quality documents: the buyer's review, and documents about to expire, go to quality and admin users.
+QUALITY_RECIPIENT_ROLES = (Membership.Role.ADMIN, Membership.Role.QUALITY)
+
+
+def quality_review_notify_after_commit(document_id: int) -> None:
+    from collaboration.tasks import send_quality_review_email
+
+    transaction.on_commit(lambda: send_quality_review_email.delay(document_id), robust=True)
+
+
+def quality_expiry_notify_after_commit(supplier_id: int, document_ids: list[int]) -> None:
+    from collaboration.tasks import send_quality_expiry_email
+
+    transaction.on_commit(lambda: send_quality_expiry_email.delay(supplier_id, document_ids), robust=True)
+
+
+def _quality_recipients(supplier_id: int) -> list[str]:
+    return list(
+        Membership.objects.filter(supplier_id=supplier_id, role__in=QUALITY_RECIPIENT_ROLES, user__is_active=True)
+        .exclude(user__email="").values_list("user__email", flat=True).distinct()
+    )
+
+
+def quality_documents_url(**query: str) -> str:
+    from urllib.parse import urlencode
+
+    url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("collaboration:quality-document-list")
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def send_quality_review_email(document_id: int) -> int:
+    from collaboration.models import QualityDocument
+
+    document = QualityDocument.objects.select_related("supplier").filter(pk=document_id).first()
+    to = _quality_recipients(document.supplier_id) if document else []
+    if not to:
+        return 0
+    from collaboration.services.quality_documents import type_label
+
+    values = {"document": document, "kind": type_label(document.document_type), "url": quality_documents_url()}
+    subject = render_to_string("emails/quality_review_subject.txt", values).strip()
+    body = render_to_string("emails/quality_review.txt", values)
+    return send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, to)], fail_silently=False)
+
+
+def send_quality_expiry_email(supplier_id: int, document_ids: list[int]) -> int:
+    """One e-mail to the supplier listing its documents that expire soon."""
+    from collaboration.models import QualityDocument
+
+    documents = list(QualityDocument.objects.filter(pk__in=document_ids, supplier_id=supplier_id).order_by("expires_on", "pk"))
+    to = _quality_recipients(supplier_id)
+    if not documents or not to:
+        return 0
+    values = {"documents": documents, "url": quality_documents_url(validity="expiring")}
+    subject = render_to_string("emails/quality_expiry_subject.txt", values).strip()
+    body = render_to_string("emails/quality_expiry.txt", values)
+    return send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, to)], fail_silently=False)

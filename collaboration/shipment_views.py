@@ -5,6 +5,7 @@ cancel, labels and packing list, spreadsheet upload. Rules live in the shipment 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,7 @@ from collaboration.documents import parse_shipment
 from collaboration.errors import DomainError, InvalidDocument, NotFound
 from collaboration.forms import ShipmentUploadForm
 from collaboration.models import Channel, Package, Shipment
+from collaboration.services.quality_documents import MissingDocuments, type_label
 from collaboration.shipment_editor import KINDS, Editor
 
 PAGE_SIZE = 25
@@ -172,7 +174,8 @@ def shipment_edit(request: HttpRequest, number: str) -> HttpResponse:
         editor.add_errors(error.details or {"non_field_errors": [error.message]})
         if error.details:
             editor.errors.insert(0, error.message)
-        return _render_editor(request, shipment, editor, shippable, status=400)
+        uploads = _document_uploads(error, shipment=shipment)
+        return _render_editor(request, shipment, editor, shippable, status=400, document_uploads=uploads)
     except DomainError as error:
         editor.errors.append(error.message)
         return _render_editor(request, shipment, editor, shippable, status=400)
@@ -199,14 +202,28 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-def _render_editor(request: HttpRequest, shipment: Shipment, editor: Editor, shippable, *, status: int = 200) -> HttpResponse:
+def _document_uploads(error: InvalidDocument, *, shipment: Shipment) -> list[tuple[str, str]]:
+    """For a submit refused for missing quality documents: (what, upload URL with the form filled in)."""
+    if not isinstance(error, MissingDocuments):
+        return []
+    base = reverse("collaboration:quality-document-upload")
+    wanted = dict.fromkeys((need.document_type, need.item, need.lot) for need in error.missing)
+    return [
+        (f"{type_label(kind)} for {item}" + (f" lot {lot}" if lot else ""),
+         f"{base}?{urlencode({'document_type': kind, 'item': item, 'lot': lot, 'shipment': shipment.number})}")
+        for kind, item, lot in wanted
+    ]
+
+
+def _render_editor(request: HttpRequest, shipment: Shipment, editor: Editor, shippable, *, status: int = 200,
+                   document_uploads: list[tuple[str, str]] = ()) -> HttpResponse:
     in_shipment = {line.order_line.pk for line in editor.lines}
     template = EDITOR_TEMPLATE + "#editor" if request.htmx else EDITOR_TEMPLATE
     return render(request, template, {
         "shipment": shipment, "editor": editor, "kinds": KINDS,
         "addable": [entry for entry in shippable if entry.line.pk not in in_shipment],
         "blank_packages": range(len(editor.packages), len(editor.packages) + 2),
-        "label_sizes": LABEL_SIZES,
+        "label_sizes": LABEL_SIZES, "document_uploads": document_uploads,
     }, status=status)
 
 

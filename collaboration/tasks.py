@@ -17,6 +17,12 @@ def send_purchase_order_emails(event: str, purchase_order_ids: list[int], contex
     return notifications.send_purchase_order_emails(event, purchase_order_ids, context)
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, autoretry_for=(OSError,),
+             retry_backoff=30, max_retries=5)
+def send_incident_emails(event: str, incident_id: int, context: dict) -> int:
+    return notifications.send_incident_emails(event, incident_id, context)
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_acknowledgement_reminders() -> int:
     """Remind suppliers once, the day before an answer is due (or on the day, if it came in late)."""
@@ -31,3 +37,23 @@ def send_acknowledgement_reminders() -> int:
         PurchaseOrder.objects.filter(pk__in=due).update(reminder_sent_at=timezone.now())
         notifications.notify_after_commit("reminder", due)
     return len(due)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, autoretry_for=(OSError,),
+             retry_backoff=30, max_retries=5)
+def send_quality_review_email(document_id: int) -> int:
+    return notifications.send_quality_review_email(document_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, autoretry_for=(OSError,),
+             retry_backoff=30, max_retries=5)
+def send_quality_expiry_email(supplier_id: int, document_ids: list[int]) -> int:
+    return notifications.send_quality_expiry_email(supplier_id, document_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_quality_expiry_reminders() -> int:
+    """Daily: one e-mail per supplier about its quality documents that expire soon (each once)."""
+    from collaboration.services.quality_documents import quality_document_expiry_reminders
+
+    return quality_document_expiry_reminders(today=timezone.localdate())

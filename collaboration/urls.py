@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from collaboration import shipment_views, views
+from collaboration import incident_views, quality_views, shipment_views, views
 
 
 class SpreadsheetFormat:
@@ -36,6 +36,15 @@ urlpatterns = [
     path("shipments/<str:number>/cancel/", shipment_views.shipment_cancel, name="shipment-cancel"),
     path("shipments/<str:number>/labels.pdf", shipment_views.shipment_labels, name="shipment-labels"),
     path("shipments/<str:number>/packing-list.pdf", shipment_views.shipment_packing_list, name="shipment-packing-list"),
+    path("quality/documents/", quality_views.quality_document_list, name="quality-document-list"),
+    path("quality/documents/upload/", quality_views.quality_document_upload, name="quality-document-upload"),
+    path("quality/documents/<int:pk>/download/", quality_views.quality_document_download, name="quality-document-download"),
+    path("quality/incidents/", incident_views.incident_list, name="incident-list"),
+    path("quality/incidents/attachments/<int:pk>/download/", incident_views.incident_attachment_download,
+         name="incident-attachment-download"),
+    path("quality/incidents/<str:reference>/", incident_views.incident_detail, name="incident-detail"),
+    path("quality/incidents/<str:reference>/steps/<str:kind>/answer/", incident_views.incident_step_answer,
+         name="incident-step-answer"),
     path("account/api-tokens/", views.api_tokens, name="api-tokens"),
     path("account/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
 ]

@@ -1,4 +1,5 @@
-"""The ERP's API into the portal (bearer ERP token): purchase orders, receipts and invoice statuses.
+"""The ERP's API into the portal (bearer ERP token): purchase orders, receipts, invoice statuses and
+quality incidents.
 
 Each is a PUT of one canonical document, stored once: a repeat is a no-op whether or not it
 carries the same Idempotency-Key."""
@@ -17,9 +18,11 @@ from collaboration.actors import Actor
 from collaboration.documents import (
     InvoiceStatusDocument,
     PurchaseOrderDocument,
+    QualityIncidentDocument,
     ReceiptDocument,
     parse_invoice_status,
     parse_purchase_order,
+    parse_quality_incident,
     parse_receipt,
 )
 from collaboration.models import Channel
@@ -145,3 +148,25 @@ class ErpInvoiceStatusApi(ErpApiView):
         document = parse_invoice_status(request.data, supplier=supplier, invoice_number=invoice_number)
         result = services.invoice_status_record(document=document, actor=erp_actor(request))
         return _recorded(result, supplier=supplier, invoice_number=invoice_number, version=document.version)
+
+
+class ErpQualityIncidentApi(ErpApiView):
+    @extend_schema(
+        request=QualityIncidentDocument,
+        responses={
+            200: RecordOutput,
+            201: RecordOutput,
+            400: OpenApiResponse(description="Malformed document (e.g. a negative quantity); `errors` by field."),
+            409: OpenApiResponse(description="This incident reference is open with other content."),
+            422: OpenApiResponse(description="Unknown supplier or purchase order, or an order of another supplier."),
+        },
+        operation_id="erp_quality_incident_open",
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def put(self, request: Request, reference: str) -> Response:
+        """Open a non-conformance with goods on hold; the supplier is told and answers in the portal or API."""
+        document = parse_quality_incident(request.data, reference=reference)
+        result = services.quality_incident_open(document=document, actor=erp_actor(request))
+        return Response({"reference": result.incident.reference, "supplier": document.supplier, "outcome": result.outcome},
+                        status=201 if result.outcome == "created" else 200)

@@ -24,8 +24,33 @@ def _principal(request) -> str:
     return f"user:{request.user.pk}"
 
 
-def idempotent(handler):
-    """Decorate an APIView `post` (or `put`) method."""
+def request_fingerprint(request) -> str:
+    """Of the method, the path and the raw body: for JSON requests."""
+    return hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), request.body])).hexdigest()
+
+
+def multipart_fingerprint(request) -> str:
+    """Of the method, the path, the form fields and each file's name and SHA-256: a multipart body's
+    boundary changes with every attempt, so the raw bytes would never match a retry."""
+    digest = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode()]))
+    for name in sorted(request.POST):
+        for value in request.POST.getlist(name):
+            digest.update(json.dumps(["field", name, value]).encode())
+    for name in sorted(request.FILES):
+        for upload in request.FILES.getlist(name):
+            content = hashlib.sha256()
+            for chunk in upload.chunks():
+                content.update(chunk)
+            upload.seek(0)
+            digest.update(json.dumps(["file", name, upload.name, content.hexdigest()]).encode())
+    return digest.hexdigest()
+
+
+def idempotent(handler=None, *, fingerprint=request_fingerprint):
+    """Decorate an APIView `post` (or `put`) method; `@idempotent(fingerprint=multipart_fingerprint)`
+    for file uploads."""
+    if handler is None:
+        return functools.partial(idempotent, fingerprint=fingerprint)
 
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
@@ -34,14 +59,13 @@ def idempotent(handler):
             return handler(view, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
             return problem(status_code=400, code="idempotency_key_invalid", title=f"{HEADER} is longer than {MAX_KEY_LENGTH} characters.")
-        fingerprint = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), request.body])).hexdigest()
-        principal = _principal(request)
+        principal, digest = _principal(request), fingerprint(request)
         try:
             with transaction.atomic():
-                record = IdempotencyRecord.objects.create(principal=principal, key=key, fingerprint=fingerprint)
+                record = IdempotencyRecord.objects.create(principal=principal, key=key, fingerprint=digest)
         except IntegrityError:
             record = IdempotencyRecord.objects.get(principal=principal, key=key)
-            if record.fingerprint != fingerprint:
+            if record.fingerprint != digest:
                 return problem(status_code=422, code="idempotency_key_reused",
                                title=f"This {HEADER} was used with a different request.")
             if record.status_code is None:

@@ -171,6 +171,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PurchaseOrderStatusEnum": "collaboration.models.PurchaseOrder.Status",
         "ShipmentStatusEnum": "collaboration.models.Shipment.Status",
+        "QualityIncidentStatusEnum": "collaboration.models.QualityIncident.Status",
+        "IncidentStepStatusEnum": "collaboration.models.IncidentStep.Status",
     },
 }
 
@@ -217,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "erp_bridge.tasks.write_batches",
         "schedule": env.float("ERP_BATCH_SECONDS", default=60.0),
     },
+    "quality-expiry-reminders": {
+        "task": "collaboration.tasks.send_quality_expiry_reminders",
+        "schedule": env.float("QUALITY_REMINDER_SWEEP_SECONDS", default=86400.0),
+    },
 }
 
 # Bearer token a Prometheus scraper must send to /metrics; empty leaves /metrics open.
@@ -227,6 +233,13 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 GS1_COMPANY_PREFIX = env.str("GS1_COMPANY_PREFIX", default="")
 GS1_SSCC_EXTENSION_DIGIT = env.int("GS1_SSCC_EXTENSION_DIGIT", default=0)
 ACKNOWLEDGEMENT_LEAD_DAYS = env.int("ACKNOWLEDGEMENT_LEAD_DAYS", default=3)
+# Suppliers are reminded (once, one e-mail each) of quality documents expiring within this many days.
+QUALITY_EXPIRY_REMINDER_DAYS = env.int("QUALITY_EXPIRY_REMINDER_DAYS", default=30)
+# Days after a quality incident is opened by which the supplier's steps are due, in order:
+# containment, root cause, corrective action, verification (unless the ERP or buyer gives dates).
+QUALITY_STEP_DAYS = env.list("QUALITY_STEP_DAYS", cast=int, default=[1, 7, 14, 30])
+if len(QUALITY_STEP_DAYS) != 4 or min(QUALITY_STEP_DAYS) < 0:
+    raise environ.ImproperlyConfigured("QUALITY_STEP_DAYS takes four day counts ≥ 0, e.g. 1,7,14,30.")
 # Where the portal is reached, for links in e-mails.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 

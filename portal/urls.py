@@ -22,7 +22,18 @@ api_v1 = [
     path("shipments/", collaboration_api.ShipmentListApi.as_view(), name="shipment-list"),
     path("shipments/<str:number>", collaboration_api.ShipmentApi.as_view(), name="shipment"),
     path("shipments/<str:number>/cancel", collaboration_api.ShipmentCancelApi.as_view(), name="shipment-cancel"),
+    path("quality-documents", collaboration_api.QualityDocumentListApi.as_view(), name="quality-document-list"),
+    path("quality-documents/<int:pk>", collaboration_api.QualityDocumentApi.as_view(), name="quality-document"),
+    path("quality-documents/<int:pk>/file", collaboration_api.QualityDocumentFileApi.as_view(), name="quality-document-file"),
+    path("quality-incidents", collaboration_api.QualityIncidentListApi.as_view(), name="quality-incident-list"),
+    path("quality-incidents/<str:reference>", collaboration_api.QualityIncidentApi.as_view(), name="quality-incident"),
+    path(
+        "quality-incidents/<str:reference>/steps/<str:kind>",
+        collaboration_api.QualityIncidentStepAnswerApi.as_view(),
+        name="quality-incident-step-answer",
+    ),
     path("erp/purchase-orders/<str:number>", erp_api.ErpPurchaseOrderApi.as_view(), name="erp-purchase-order"),
+    path("erp/quality-incidents/<str:reference>", erp_api.ErpQualityIncidentApi.as_view(), name="erp-quality-incident"),
     path("erp/receipts/<str:reference>", erp_api.ErpReceiptApi.as_view(), name="erp-receipt"),
     path(
         "erp/suppliers/<str:supplier>/invoices/<str:invoice_number>/status",

@@ -15,6 +15,19 @@ from collaboration.services.api_tokens import api_token_authenticate, api_token_
 from collaboration.services.decisions import exception_case_decide, exception_case_resolve
 from collaboration.services.deliveries import delivery_failure_close_cases, delivery_failure_open_case
 from collaboration.services.erp_documents import RecordResult, invoice_status_record, receipt_record
+from collaboration.services.quality_documents import (
+    quality_document_expiry_reminders,
+    quality_document_review,
+    quality_document_upload,
+)
+from collaboration.services.quality_incidents import (
+    incident_close,
+    incident_hold_decide,
+    incident_step_answer,
+    incident_step_review,
+    quality_incident_open,
+    quality_incident_reference_next,
+)
 from collaboration.services.shipments import shipment_cancel, shipment_save_draft, shipment_submit
 from collaboration.services.sscc import sscc_allocate
 from collaboration.services.purchase_orders import UpsertResult, purchase_order_upsert, purchase_orders_upsert
@@ -36,9 +49,18 @@ __all__ = [
     "delivery_failure_open_case",
     "exception_case_decide",
     "exception_case_resolve",
+    "incident_close",
+    "incident_hold_decide",
+    "incident_step_answer",
+    "incident_step_review",
     "invoice_status_record",
     "purchase_order_upsert",
     "purchase_orders_upsert",
+    "quality_incident_open",
+    "quality_incident_reference_next",
+    "quality_document_expiry_reminders",
+    "quality_document_review",
+    "quality_document_upload",
     "receipt_record",
     "shipment_cancel",
     "shipment_save_draft",

@@ -69,21 +69,28 @@ def receipt_record(*, document: ReceiptDocument, actor: Actor) -> RecordResult:
         return RecordResult(receipt, "created")
 
 
+def supplier_and_order(*, supplier_code: str, order_number: str) -> tuple[Supplier, PurchaseOrder | None]:
+    """The supplier an ERP document names and its purchase order, if it names one, which must be
+    that supplier's."""
+    supplier = Supplier.objects.filter(code=supplier_code).first()
+    if supplier is None:
+        raise UnknownSupplier.for_code(supplier_code)
+    if not order_number:
+        return supplier, None
+    po = PurchaseOrder.objects.filter(number=order_number).first()
+    if po is None:
+        raise UnknownPurchaseOrder.for_number(order_number)
+    if po.supplier_id != supplier.pk:
+        raise SupplierMismatch(
+            f"Purchase order {po.number} belongs to another supplier.",
+            details={"purchase_order": ["The order belongs to another supplier."]},
+        )
+    return supplier, po
+
+
 def invoice_status_record(*, document: InvoiceStatusDocument, actor: Actor) -> RecordResult:
     with transaction.atomic():
-        supplier = Supplier.objects.filter(code=document.supplier).first()
-        if supplier is None:
-            raise UnknownSupplier.for_code(document.supplier)
-        po = None
-        if document.purchase_order:
-            po = PurchaseOrder.objects.filter(number=document.purchase_order).first()
-            if po is None:
-                raise UnknownPurchaseOrder.for_number(document.purchase_order)
-            if po.supplier_id != supplier.pk:
-                raise SupplierMismatch(
-                    f"Purchase order {po.number} belongs to another supplier.",
-                    details={"purchase_order": ["The order belongs to another supplier."]},
-                )
+        supplier, po = supplier_and_order(supplier_code=document.supplier, order_number=document.purchase_order)
         stored = (
             InvoiceStatus.objects.select_for_update()
             .filter(supplier=supplier, invoice_number=document.invoice_number)

@@ -30,6 +30,7 @@ from collaboration.models import (
     Shipment,
     ShipmentLine,
 )
+from collaboration.services.quality_documents import MissingDocuments, missing_required_documents
 from collaboration.services.receipt_matching import shipment_has_receipts
 from collaboration.services.sscc import sscc_allocate
 from collaboration.tolerance import Policies
@@ -97,6 +98,8 @@ def _save(*, document: ShipmentDocument, actor: Actor, submit: bool) -> Shipment
         if submit and (unpacked := document.packing_differences()):
             raise InvalidDocument("Pack every line completely before submitting.", details={
                 "lines": {str(position): {"quantity": [message]} for position, message in unpacked.items()}})
+        if submit:
+            _require_quality_documents(document=document, order_lines=order_lines, supplier_id=supplier.pk)
         ssccs = _ssccs(document=document, shipment=shipment, supplier=supplier)
         correction = shipment is not None and shipment.status == Shipment.Status.SUBMITTED
         shipment = shipment or Shipment(supplier=supplier, number=document.number)
@@ -189,6 +192,22 @@ def _check_lines(*, document: ShipmentDocument, orders: dict[str, PurchaseOrder]
     if errors:
         raise InvalidDocument("Some lines cannot be shipped.", details={"lines": errors})
     return resolved
+
+
+def _require_quality_documents(*, document: ShipmentDocument, order_lines: dict[int, PurchaseOrderLine],
+                               supplier_id: int) -> None:
+    """Items whose ItemRule requires quality documents are shipped only with them, valid on the despatch date."""
+    missing = missing_required_documents(
+        supplier_id=supplier_id, valid_on=document.despatch_date,
+        lines=[(position, order_lines[entry.line].item, entry.lot) for position, entry in enumerate(document.lines)],
+    )
+    if missing:
+        raise MissingDocuments(
+            "Some lines need quality documents before the shipment can be submitted.",
+            details={"lines": {str(position): {"documents": [need.sentence for need in needs]}
+                               for position, needs in missing.items()}},
+            missing=[need for needs in missing.values() for need in needs],
+        )
 
 
 def _ssccs(*, document: ShipmentDocument, shipment: Shipment | None, supplier) -> list[str]:

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from collaboration import services
 from collaboration.actors import Actor
-from collaboration.documents import parse_invoice_status, parse_receipt, parse_shipment
+from collaboration.documents import parse_invoice_status, parse_quality_incident, parse_receipt, parse_shipment
 from collaboration.models import ItemRule
 from collaboration.services import LineResponse
 from erp_bridge import outbox, relay
@@ -46,6 +46,10 @@ def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales, settings):
         "packages": [{"reference": "P1", "kind": "pallet", "contents": [{"line": 1, "quantity": "5"}]}]}))
     Drift.objects.create(source="tryton", purchase_order="PO-7001", line=10, field="quantity", portal_value="400",
                          erp_value="390", last_seen_at=timezone.now())
+    _quality_document(nordwerk)
+    services.quality_incident_open(actor=erp, document=parse_quality_incident({
+        "reference": "NC-1", "supplier": "NORDWERK", "purchase_order": "PO-7001", "item": "BRK-2201",
+        "quantity_on_hold": "5", "uom": "PCE", "description": "Burrs."}))
     client.force_login(buyer)
     checked = 0
     for model, model_admin in admin.site._registry.items():
@@ -60,6 +64,18 @@ def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales, settings):
         assert change.status_code == 200, opts.label
         checked += 1
     assert checked >= 7  # suppliers, memberships, orders, acknowledgements, audit, outbox, ERP tokens
+
+
+def _quality_document(supplier) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.collaboration.test_uploads import pdf_bytes
+    from tests.factories import MembershipFactory
+
+    quality = MembershipFactory(supplier=supplier, role="quality").user
+    services.quality_document_upload(
+        supplier_id=supplier.pk, actor=Actor.for_user(quality, channel="portal"), document_type="certificate_of_conformity",
+        item="BRK-2201", issued_on=timezone.localdate(), upload=SimpleUploadedFile("coc.pdf", pdf_bytes()))
 
 
 def test_supplier_user_cannot_open_the_admin(client, nordwerk_sales):
