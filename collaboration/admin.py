@@ -312,6 +312,8 @@ class ExceptionCaseAdmin(admin.ModelAdmin):
         ] + super().get_urls()
 
     def decide_view(self, request, case_id: int):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         if request.method != "POST":
             return redirect("admin:collaboration_exceptioncase_change", case_id)
         approve = "approve" in request.POST
@@ -347,11 +349,11 @@ class ExceptionCaseAdmin(admin.ModelAdmin):
         for failure in failed:
             self.message_user(request, failure, messages.ERROR)
 
-    @admin.action(description="Approve selected proposals")
+    @admin.action(description="Approve selected proposals", permissions=["change"])
     def approve_selected(self, request, queryset):
         self._decide_many(request, queryset, approve=True, comment="")
 
-    @admin.action(description="Decline selected proposals (asks for a comment)")
+    @admin.action(description="Decline selected proposals (asks for a comment)", permissions=["change"])
     def decline_selected(self, request, queryset):
         form = DecisionForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid() and form.cleaned_data["comment"].strip():
@@ -466,6 +468,8 @@ class QualityDocumentAdmin(admin.ModelAdmin):
         ] + super().get_urls()
 
     def review_view(self, request, document_id: int):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         if request.method == "POST":
             approve = "approve" in request.POST
             try:
@@ -491,11 +495,11 @@ class QualityDocumentAdmin(admin.ModelAdmin):
         for failure in failed:
             self.message_user(request, failure, messages.ERROR)
 
-    @admin.action(description="Approve selected documents")
+    @admin.action(description="Approve selected documents", permissions=["change"])
     def approve_selected(self, request, queryset):
         self._review_many(request, queryset, approve=True, comment="")
 
-    @admin.action(description="Reject selected documents (asks for a comment)")
+    @admin.action(description="Reject selected documents (asks for a comment)", permissions=["change"])
     def reject_selected(self, request, queryset):
         form = DecisionForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid() and form.cleaned_data["comment"].strip():

@@ -58,7 +58,7 @@ class PurchaseOrderDocument(BaseModel):
     model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
 
     number: Code
-    revision: int = Field(ge=1)
+    revision: int = Field(ge=1, le=2_147_483_647)
     supplier: Code = Field(description="The supplier's code.")
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR.")
     order_date: IsoDate
@@ -156,7 +156,7 @@ class InvoiceStatusDocument(BaseModel):
 
     supplier: Code = Field(description="The supplier's code.")
     invoice_number: Code
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2_147_483_647)
     purchase_order: str = Field(default="", max_length=35)
     status: Literal["received", "approved", "blocked", "paid"]
     reason: str = Field(default="", max_length=300, description="Why it is blocked; required then.")
@@ -185,7 +185,7 @@ class ShipmentLineDocument(BaseModel):
 
     line: int = Field(ge=1, le=999999, description="Line number within the shipment.")
     purchase_order: Code
-    order_line: int = Field(ge=1, description="The purchase order line shipped.")
+    order_line: int = Field(ge=1, le=999999, description="The purchase order line shipped.")
     quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
     lot: str = Field(default="", max_length=35)
     serial_numbers: tuple[Annotated[str, Field(min_length=1, max_length=60)], ...] = ()
@@ -194,7 +194,7 @@ class ShipmentLineDocument(BaseModel):
 class PackageContentDocument(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    line: int = Field(ge=1, description="The shipment line packed.")
+    line: int = Field(ge=1, le=999999, description="The shipment line packed.")
     quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
 
 

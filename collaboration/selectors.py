@@ -289,12 +289,16 @@ def shipment_detail(*, actor: Actor, number: str) -> Shipment:
 
 
 def shipped_quantities(order_line_ids, *, exclude: Shipment | None = None) -> dict[int, Decimal]:
-    """What submitted shipments carry per order line (a shipment being edited left out)."""
+    """What submitted shipments carry per order line (a shipment being edited left out): announced
+    quantities, or for shipments the ERP has received, what arrived (so a short delivery leaves the
+    rest open for another shipment)."""
     if not order_line_ids:
         return {}
+    arrived = Shipment.ReceiptStatus.RECEIVED, Shipment.ReceiptStatus.DIFFERENCES
+    counted = Case(When(shipment__receipt_status__in=arrived, then=F("received_quantity")), default=F("quantity"))
     return dict(
         ShipmentLine.objects.filter(order_line_id__in=order_line_ids, shipment__status=Shipment.Status.SUBMITTED)
-        .exclude(shipment=exclude).values("order_line").annotate(total=Sum("quantity")).values_list("order_line", "total")
+        .exclude(shipment=exclude).values("order_line").annotate(total=Sum(counted)).values_list("order_line", "total")
     )
 
 

@@ -67,7 +67,8 @@ def shipment_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         values = {name: request.POST.get(name, "").strip() for name in values}
         by_pk = {entry.line.pk: entry for entry in shippable}
-        chosen = {pk: request.POST.get(f"quantity-{pk}", "").strip() for pk in map(int, request.POST.getlist("pick")) if pk in by_pk}
+        picked = [int(value) for value in request.POST.getlist("pick") if value.isdigit()]
+        chosen = {pk: request.POST.get(f"quantity-{pk}", "").strip() for pk in picked if pk in by_pk}
         ship_tos = {by_pk[pk].line.purchase_order.ship_to for pk in chosen}
         if not chosen:
             errors.append("Tick the lines this shipment carries.")
@@ -165,6 +166,9 @@ def shipment_edit(request: HttpRequest, number: str) -> HttpResponse:
                             quantity=request.POST.get("quick-quantity", "").strip())
         if editor.errors:
             return _render_editor(request, shipment, editor, shippable, status=400)
+        if shipment.status == Shipment.Status.SUBMITTED:
+            # Packing a submitted ASN is a correction in the making: it goes out on "Submit correction".
+            return _render_editor(request, shipment, editor, shippable)
     submit = action == "submit" or shipment.status == Shipment.Status.SUBMITTED
     try:
         document = parse_shipment(editor.document())

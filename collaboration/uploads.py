@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -15,11 +16,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.utils.functional import LazyObject, empty
 
 from collaboration.errors import DomainError
 
+logger = logging.getLogger(__name__)
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
 
@@ -73,7 +75,7 @@ def content_type_of(content: bytes) -> str | None:
             with Image.open(io.BytesIO(content)) as image:
                 image.verify()
                 kind = image.format
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
             return None
         return {"PNG": PNG, "JPEG": JPEG}.get(kind)
     return None
@@ -109,8 +111,13 @@ def display_name(name: str, content_type: str) -> str:
 
 def attachment_response(*, name: str, original_name: str, content_type: str) -> FileResponse:
     """The stored file as a download (never rendered inline, never sniffed as something else)."""
-    response = FileResponse(private_storage().open(name, "rb"), as_attachment=True, filename=original_name,
-                            content_type=content_type)
+    try:
+        handle = private_storage().open(name, "rb")
+    except FileNotFoundError:
+        # The row outlived its file (a restore without PRIVATE_FILES_ROOT?): an operator must look.
+        logger.error("stored file %s is missing from the private storage", name)
+        raise Http404("The file is missing.") from None
+    response = FileResponse(handle, as_attachment=True, filename=original_name, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     return response

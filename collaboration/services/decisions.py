@@ -166,7 +166,9 @@ def exception_case_decide(*, case_id: int, approve: bool, comment: str, actor: A
         if case.status != ExceptionCase.Status.OPEN:
             raise AlreadyDecided(f"Case #{case.pk} is already {case.get_status_display().lower()}.")
         if case.response_id is None:
-            raise InvalidDocument("This case has no proposal to decide; replay the failed delivery from the outbox instead.")
+            if case.kind == ExceptionCase.Kind.DELIVERY_FAILED:
+                raise InvalidDocument("This case has no proposal to decide; replay the failed delivery from the outbox instead.")
+            raise InvalidDocument(f"Case #{case.pk} has no proposal to decide; open it and mark it resolved with a comment.")
         po = PurchaseOrder.objects.select_for_update().select_related("supplier").get(pk=case.purchase_order_id)
         response = AcknowledgementLine.objects.select_related("order_line", "acknowledgement", "reason").get(pk=case.response_id)
         now = timezone.now()
@@ -201,7 +203,7 @@ def exception_case_resolve(*, case_id: int, comment: str, actor: Actor) -> Excep
     if not comment:
         raise InvalidDocument("Say how the case was resolved.", details={"comment": ["Required."]})
     with transaction.atomic():
-        case = ExceptionCase.objects.select_for_update().select_related("supplier", "purchase_order").filter(pk=case_id).first()
+        case = ExceptionCase.objects.select_for_update(of=("self",)).select_related("supplier", "purchase_order").filter(pk=case_id).first()
         if case is None:
             raise NotFound(f"Exception case {case_id} not found.")
         if case.status != ExceptionCase.Status.OPEN:

@@ -36,13 +36,22 @@ def receipt_match(*, receipt: Receipt, lines: list[ReceiptLine]) -> list[Excepti
     order_lines = {line.order_line_id: line.order_line for line in lines}
     for order_line in order_lines.values():
         order_line.purchase_order = po
+    # The shipments are locked first, in key order, as cancelling and correcting lock them: a receipt
+    # and a correction of the same ASN run one after the other, and the lines are read after the lock.
+    shipment_ids = set(
+        ShipmentLine.objects.filter(order_line_id__in=order_lines, shipment__status=Shipment.Status.SUBMITTED)
+        .values_list("shipment_id", flat=True)
+    )
+    shipments = {
+        shipment.pk: shipment
+        for shipment in Shipment.objects.select_for_update().filter(pk__in=shipment_ids, status=Shipment.Status.SUBMITTED)
+        .order_by("pk")
+    }
     candidates: dict[int, list[ShipmentLine]] = defaultdict(list)
     rows = list(
-        ShipmentLine.objects.select_for_update(of=("self",))
-        .filter(order_line_id__in=order_lines, shipment__status=Shipment.Status.SUBMITTED)
+        ShipmentLine.objects.filter(order_line_id__in=order_lines, shipment_id__in=shipments)
         .order_by("shipment__despatch_date", "shipment_id", "line_number")
     )
-    shipments = Shipment.objects.in_bulk({row.shipment_id for row in rows})
     for candidate in rows:
         candidate.shipment, candidate.order_line = shipments[candidate.shipment_id], order_lines[candidate.order_line_id]
         candidates[candidate.order_line_id].append(candidate)
@@ -77,9 +86,11 @@ def receipt_match(*, receipt: Receipt, lines: list[ReceiptLine]) -> list[Excepti
                 case(Kind.RECEIPT_WRONG_LOT, line, f"Lot {line.lot} received on {where}; the ASN announced {announced}.",
                      pool[0], received_lot=line.lot, announced_lots=announced.split(", "))
         if line.item and line.item != order_line.item:
+            # Another item does not fill the ASN line: the announced item is still missing.
             case(Kind.RECEIPT_UNEXPECTED, line, f"{line.item} received on {where}, which orders {order_line.item}.",
-                 received_item=line.item, ordered_item=order_line.item)
-        if not pool:
+                 pool[0] if pool else None, received_item=line.item, ordered_item=order_line.item)
+            matches.append(ReceiptMatch(receipt_line=line, shipment_line=None, quantity=line.quantity))
+        elif not pool:
             matches.append(ReceiptMatch(receipt_line=line, shipment_line=None, quantity=line.quantity))
             if line.quantity > 0:
                 case(Kind.RECEIPT_UNEXPECTED, line,
@@ -88,8 +99,9 @@ def receipt_match(*, receipt: Receipt, lines: list[ReceiptLine]) -> list[Excepti
         else:
             for shipment_line, quantity in _allocate(line.quantity, pool):
                 matches.append(ReceiptMatch(receipt_line=line, shipment_line=shipment_line, quantity=quantity))
-                shipment_line.received_quantity += quantity
-                touched[shipment_line.pk] = shipment_line
+                if shipment_line is not None:
+                    shipment_line.received_quantity += quantity
+                    touched[shipment_line.pk] = shipment_line
         committed = order_line.confirmed_date
         if line.quantity > 0 and committed and receipt.received_on > committed:
             days = (receipt.received_on - committed).days
@@ -104,10 +116,10 @@ def receipt_match(*, receipt: Receipt, lines: list[ReceiptLine]) -> list[Excepti
     return cases
 
 
-def _allocate(quantity: Decimal, pool: list[ShipmentLine]) -> list[tuple[ShipmentLine, Decimal]]:
+def _allocate(quantity: Decimal, pool: list[ShipmentLine]) -> list[tuple[ShipmentLine | None, Decimal]]:
     """Fill the announced lines in order; what is left goes to the last one (an over-delivery). A
-    return empties the newest first."""
-    parts: list[tuple[ShipmentLine, Decimal]] = []
+    return empties the newest first; more returned than was received counts against no ASN line."""
+    parts: list[tuple[ShipmentLine | None, Decimal]] = []
     remaining = quantity
     ordered = pool if quantity > 0 else list(reversed(pool))
     for shipment_line in ordered:
@@ -118,7 +130,7 @@ def _allocate(quantity: Decimal, pool: list[ShipmentLine]) -> list[tuple[Shipmen
             remaining -= take
         if not remaining:
             return parts
-    parts.append((ordered[-1], remaining))
+    parts.append((ordered[-1] if quantity > 0 else None, remaining))
     return parts
 
 
@@ -188,7 +200,7 @@ def _refresh_receipt_status(shipment_ids: set[int]) -> None:
     ):
         by_shipment[shipment_id].append((announced, received))
     other_differences = set(
-        ExceptionCase.objects.filter(shipment_id__in=shipment_ids, kind=Kind.RECEIPT_WRONG_LOT)
+        ExceptionCase.objects.filter(shipment_id__in=shipment_ids, kind__in=(Kind.RECEIPT_WRONG_LOT, Kind.RECEIPT_UNEXPECTED))
         .exclude(status=ExceptionCase.Status.CLOSED).values_list("shipment_id", flat=True)
     )
     Status = Shipment.ReceiptStatus

@@ -9,9 +9,10 @@ them; SSCCs supplied (valid, unused) or allocated.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ from collaboration.models import (
     PurchaseOrderLine,
     Shipment,
     ShipmentLine,
+    Supplier,
 )
 from collaboration.services.quality_documents import MissingDocuments, missing_required_documents
 from collaboration.services.receipt_matching import shipment_has_receipts
@@ -145,9 +147,10 @@ def _check_lines(*, document: ShipmentDocument, orders: dict[str, PurchaseOrder]
     wanted = {(line.purchase_order, line.order_line) for line in document.lines}
     order_lines = {
         (line.purchase_order.number, line.line_number): line
-        for line in PurchaseOrderLine.objects.select_related("purchase_order").filter(
+        # Locked: two shipments of the same line are checked one after the other (open quantity).
+        for line in PurchaseOrderLine.objects.select_for_update(of=("self",)).select_related("purchase_order").filter(
             purchase_order__in=orders.values(), line_number__in={number for _, number in wanted}
-        )
+        ).order_by("pk")
         if (line.purchase_order.number, line.line_number) in wanted
     }
     shipped_elsewhere = selectors.shipped_quantities([line.pk for line in order_lines.values()], exclude=shipment)
@@ -220,13 +223,20 @@ def _ssccs(*, document: ShipmentDocument, shipment: Shipment | None, supplier) -
                 given[position] = sscc_validate(package.sscc)
             except InvalidNumber as error:
                 errors[str(position)] = {"sscc": [str(error)]}
-    repeated = {sscc for sscc in given.values() if list(given.values()).count(sscc) > 1}
+    repeated = {sscc for sscc, count in Counter(given.values()).items() if count > 1}
     taken = set(Package.objects.filter(sscc__in=given.values()).exclude(shipment=shipment).values_list("sscc", flat=True))
+    own = set(Package.objects.filter(shipment=shipment).values_list("sscc", flat=True)) if shipment else set()
+    reserved = _reserved_prefixes(supplier)
     for position, sscc in given.items():
         if sscc in repeated:
             errors.setdefault(str(position), {})["sscc"] = [f"SSCC {sscc} is used twice in this shipment."]
         elif sscc in taken:
             errors.setdefault(str(position), {})["sscc"] = [f"SSCC {sscc} is already used by another shipment."]
+        elif sscc not in own and any(sscc[1:1 + len(prefix)] == prefix for prefix in reserved):
+            # Serials under these prefixes are the portal's to hand out (to this supplier or others).
+            errors.setdefault(str(position), {})["sscc"] = [
+                f"SSCC {sscc} lies under a GS1 Company Prefix the portal allocates from: leave the SSCC empty "
+                "to get one, or use one under your own prefix."]
     if errors:
         raise InvalidDocument("Some packages have an SSCC that cannot be used.", details={"packages": errors})
     # A draft saved again keeps the SSCCs allocated to its packages (by reference), so labels stay valid.
@@ -237,6 +247,16 @@ def _ssccs(*, document: ShipmentDocument, shipment: Shipment | None, supplier) -
         given.get(position) or kept.get(package.reference) or next(fresh)
         for position, package in enumerate(document.packages)
     ]
+
+
+def _reserved_prefixes(supplier) -> set[str]:
+    """The portal's prefix and the prefixes registered for other suppliers; a supplier's own
+    registered prefix stays open to its own labels (allocation skips serials it has used)."""
+    prefixes = set(Supplier.objects.exclude(pk=supplier.pk).exclude(gs1_company_prefix="")
+                   .values_list("gs1_company_prefix", flat=True))
+    if settings.GS1_COMPANY_PREFIX and settings.GS1_COMPANY_PREFIX != supplier.gs1_company_prefix:
+        prefixes.add(settings.GS1_COMPANY_PREFIX)
+    return prefixes
 
 
 def _replace_content(*, shipment: Shipment, document: ShipmentDocument, order_lines: dict[int, PurchaseOrderLine],

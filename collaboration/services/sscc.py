@@ -1,5 +1,6 @@
-"""SSCCs for a supplier's packages: allocated gap-free from a GS1 Company Prefix, or supplied by
-the supplier and validated. Uniqueness across the system is the packages' database constraint."""
+"""SSCCs for a supplier's packages: allocated in serial order from a GS1 Company Prefix (skipping
+serials already on a package), or supplied by the supplier and validated. Uniqueness across the
+system is the packages' database constraint."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -7,7 +8,7 @@ from django.db import transaction
 
 from collaboration.errors import InvalidDocument
 from collaboration.gs1 import InvalidNumber, company_prefix_validate, sscc_compose
-from collaboration.models import SsccCounter, Supplier
+from collaboration.models import Package, SsccCounter, Supplier
 from portal.db import locked_row
 
 MAX_PER_CALL = 10_000
@@ -31,9 +32,16 @@ def sscc_allocate(*, supplier: Supplier, count: int = 1) -> list[str]:
         extension = settings.GS1_SSCC_EXTENSION_DIGIT
         with transaction.atomic():
             counter = locked_row(SsccCounter, company_prefix=prefix, extension_digit=extension)
-            first = counter.last_serial + 1
-            numbers = [sscc_compose(extension=extension, prefix=prefix, serial=first + n) for n in range(count)]
-            counter.last_serial += count
+            numbers: list[str] = []
+            serial = counter.last_serial
+            while len(numbers) < count:
+                batch = [sscc_compose(extension=extension, prefix=prefix, serial=serial + 1 + n)
+                         for n in range(count - len(numbers))]
+                serial += len(batch)
+                # A supplier's own labels may already use serials under its own prefix: skip those.
+                used = set(Package.objects.filter(sscc__in=batch).values_list("sscc", flat=True))
+                numbers += [number for number in batch if number not in used]
+            counter.last_serial = serial
             counter.save(update_fields=["last_serial"])
     except InvalidNumber as error:
         raise InvalidDocument(str(error), details={"sscc": [str(error)]}) from None

@@ -417,3 +417,20 @@ def test_the_reminder_task_runs_the_service(qa, orders, nordwerk, mails, django_
     with django_capture_on_commit_callbacks(execute=True):
         assert send_quality_expiry_reminders() == 1
     assert len(mail.outbox) == 1 and "1 quality document expires soon" == mail.outbox[0].subject
+
+
+def test_staff_without_the_change_permission_cannot_review_in_the_admin(qa, orders, nordwerk, client,  # noqa: F811
+                                                                        django_user_model):
+    from django.contrib.auth.models import Permission
+    from django.urls import reverse
+
+    document = upload(qa, nordwerk)
+    viewer = django_user_model.objects.create_user("viewer@plant.example", password="x-pass-123", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_qualitydocument"))
+    client.force_login(viewer)
+    review = reverse("admin:collaboration_qualitydocument_review", args=[document.pk])
+    assert client.post(review, {"approve": "1"}).status_code == 403
+    changelist = reverse("admin:collaboration_qualitydocument_changelist")
+    client.post(changelist, {"action": "approve_selected", "_selected_action": [document.pk]})
+    document.refresh_from_db()
+    assert document.review_status == "pending"

@@ -114,6 +114,9 @@ def test_goods_no_asn_announced_and_another_item_than_ordered_are_unexpected(shi
     assert unexpected[10].details == {"receipt": "GR-1", "order_line": 10, "received_item": "BRK-9999",
                                       "ordered_item": "BRK-2201"}
     assert ReceiptMatch.objects.get(receipt_line__order_line__line_number=20).shipment_line is None
+    # Another item does not fill the ASN line: it stays unreceived, and the buyer sees it on the ASN.
+    assert unexpected[10].shipment == shipped and line_of(shipped, 1).received_quantity == 0
+    assert ReceiptMatch.objects.get(receipt_line__order_line__line_number=10).shipment_line is None
 
 
 def test_a_receipt_after_the_committed_date_is_late(shipped):
@@ -129,6 +132,12 @@ def test_a_return_takes_the_quantity_back_off_the_asn_line(shipped):
     receive("GR-1-R", [{"line": 10, "quantity": "-30"}])
     assert line_of(shipped, 1).received_quantity == Decimal(370)
     assert [c.details["difference"] for c in cases("receipt_short")] == ["-30"]
+
+
+def test_a_return_of_more_than_was_received_counts_against_no_asn_line(shipped):
+    receive("GR-R", [{"line": 10, "quantity": "-10"}])
+    assert line_of(shipped, 1).received_quantity == 0 and cases("receipt_short") == []
+    assert ReceiptMatch.objects.get().shipment_line is None
 
 
 def test_a_received_shipment_can_be_neither_corrected_nor_cancelled(shipped, logistics):  # noqa: F811
@@ -161,3 +170,14 @@ def test_a_buyer_resolves_a_receipt_case_in_the_admin_with_a_comment(shipped, cl
     wrong.refresh_from_db()
     assert (wrong.status, wrong.decision_comment, wrong.decided_by.username) == (
         "resolved", "Lot L-9 accepted after inspection.", "buyer@plant.example")
+
+
+def test_after_a_short_receipt_the_missing_quantity_can_be_shipped_again(shipped, logistics):  # noqa: F811
+    receive("GR-1", [{"line": 10, "quantity": "300"}])
+    receive("GR-2", [{"line": 10, "quantity": "100", "lot": "L-7"}], po="PO-2")
+    backorder = asn(number="ASN-2", packages=[], lines=[{"line": 1, "purchase_order": "PO-1", "order_line": 10,
+                                                         "quantity": "100"}])
+    assert services.shipment_submit(document=parse_shipment(backorder), actor=logistics).status == "submitted"
+    with pytest.raises(InvalidDocument, match="cannot be shipped"):  # but not more than that
+        services.shipment_submit(document=parse_shipment(asn(number="ASN-3", packages=[], lines=[
+            {"line": 1, "purchase_order": "PO-1", "order_line": 10, "quantity": "1"}])), actor=logistics)

@@ -166,3 +166,28 @@ def test_the_order_page_shows_per_line_what_was_shipped_and_received(orders, log
     page = client.get(reverse("collaboration:purchase-order-detail", args=["PO-1"])).content.decode()
     assert 'data-testid="deliveries-10">Shipped 400 · received 380<' in page
     assert 'data-testid="deliveries-20"' not in page  # nothing shipped or received yet
+
+
+def test_quick_packing_a_submitted_asn_sends_nothing_until_the_correction_is_submitted(orders, logistics, dock):  # noqa: F811
+    shipment = services.shipment_submit(document=parse_shipment(asn()), actor=logistics)
+    url = reverse("collaboration:shipment-edit", args=["ASN-1"])
+    page = dock.post(url, editor_post(shipment, action="add_packages", **{"quick-count": "2", "quick-kind": "pallet"}))
+    assert page.status_code == 200 and 'value="P2"' in page.content.decode()
+    shipment.refresh_from_db()
+    assert shipment.revision == 1 and shipment.packages.count() == 3
+    assert not OutboxMessage.objects.filter(type="shipment.corrected").exists()
+
+
+def test_a_forged_line_pick_is_ignored_not_an_error(orders, dock):
+    response = dock.post(reverse("collaboration:shipment-new"), {
+        "number": "ASN-9", "despatch_date": DESPATCH.isoformat(), "expected_arrival": DESPATCH.isoformat(),
+        "pick": ["abc", "-1"]})
+    assert response.status_code == 400 and "Tick the lines" in response.content.decode()
+
+
+def test_shipment_pages_take_a_fixed_number_of_queries(orders, logistics, dock, django_assert_max_num_queries):  # noqa: F811
+    services.shipment_submit(document=parse_shipment(asn()), actor=logistics)
+    for name, args in (("shipment-list", []), ("shipment-detail", ["ASN-1"]), ("shipment-edit", ["ASN-1"]),
+                       ("shipment-new", [])):
+        with django_assert_max_num_queries(13):
+            assert dock.get(reverse(f"collaboration:{name}", args=args)).status_code == 200

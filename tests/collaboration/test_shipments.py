@@ -209,3 +209,32 @@ def test_without_any_tolerance_policy_the_open_quantity_is_the_limit(orders, log
     with pytest.raises(InvalidDocument, match="cannot be shipped"):
         services.shipment_submit(document=parse_shipment(asn(number="ASN-2", lines=[{**one[0], "quantity": "1"}],
                                                              packages=[])), actor=logistics)
+
+
+def test_ssccs_under_the_portals_prefix_are_allocated_not_typed_and_allocation_skips_used_serials(
+    orders, logistics, nordwerk
+):
+    one = [{"line": 1, "purchase_order": "PO-1", "order_line": 10, "quantity": "10"}]
+    next_serial = sscc_compose(extension=0, prefix="4012345", serial=1)  # what the portal would hand out next
+    taken = asn(number="ASN-A", lines=one, packages=[
+        {"reference": "C1", "kind": "carton", "sscc": next_serial, "contents": [{"line": 1, "quantity": "10"}]}])
+    with pytest.raises(InvalidDocument, match="cannot be used") as refused:
+        services.shipment_submit(document=parse_shipment(taken), actor=logistics)
+    assert "allocates from" in str(refused.value.details)
+    # Under its own registered prefix a supplier may label itself; the portal then skips those serials.
+    nordwerk.gs1_company_prefix = "4099999"
+    nordwerk.save()
+    own = sscc_compose(extension=0, prefix="4099999", serial=1)
+    services.shipment_submit(document=parse_shipment(asn(number="ASN-B", lines=one, packages=[
+        {"reference": "C1", "kind": "carton", "sscc": own, "contents": [{"line": 1, "quantity": "10"}]}])), actor=logistics)
+    allocated = services.shipment_submit(document=parse_shipment(asn(number="ASN-C", lines=one, packages=[
+        {"reference": "C1", "kind": "carton", "contents": [{"line": 1, "quantity": "10"}]}])), actor=logistics)
+    assert allocated.packages.get().sscc == sscc_compose(extension=0, prefix="4099999", serial=2)
+
+
+def test_a_draft_sent_back_with_the_ssccs_it_was_given_keeps_them(orders, logistics):
+    draft = services.shipment_save_draft(document=parse_shipment(asn()), actor=logistics)
+    given = {p.reference: p.sscc for p in draft.packages.all()}
+    again = asn(packages=[{**package, "sscc": given[package["reference"]]} for package in asn()["packages"]])
+    submitted = services.shipment_submit(document=parse_shipment(again), actor=logistics)
+    assert {p.reference: p.sscc for p in submitted.packages.all()} == given

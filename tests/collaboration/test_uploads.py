@@ -67,3 +67,24 @@ def test_downloads_are_attachments_with_a_clean_name_and_no_sniffing():
     assert response["Content-Disposition"] == 'attachment; filename="abc.pdf"'
     assert response["Content-Type"] == "application/pdf" and response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
+
+
+def test_a_file_missing_from_storage_is_not_found_rather_than_an_error(settings):
+    from django.http import Http404
+
+    stored = store_upload(SimpleUploadedFile("c.pdf", pdf_bytes()), folder="quality/1")
+    (Path(settings.PRIVATE_FILES_ROOT) / stored.name).unlink()
+    with pytest.raises(Http404):
+        uploads.attachment_response(name=stored.name, original_name=stored.original_name, content_type=stored.content_type)
+
+
+def test_an_image_claiming_huge_dimensions_is_refused_not_a_crash():
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
+    with pytest.raises(InvalidUpload):
+        store_upload(SimpleUploadedFile("bomb.png", bomb), folder="quality/1")
