@@ -12,7 +12,7 @@ from collaboration import services
 from collaboration.documents import parse_shipment
 from collaboration.labels import NothingToLabel, package_labels_pdf, packing_list_pdf
 from collaboration.models import Package, Shipment
-from tests.collaboration.test_shipments import asn, logistics, orders  # noqa: F401 - fixtures
+from tests.collaboration.test_shipments import asn
 
 
 def pages(pdf: bytes) -> list:

@@ -16,30 +16,14 @@ from collaboration.errors import AlreadyDecided, InvalidDocument, PermissionDeni
 from collaboration.models import AuditEvent, ItemRule, QualityDocument, Shipment
 from collaboration.services.quality_documents import MissingDocuments
 from tests.collaboration.test_shipment_pages import editor_post
-from tests.collaboration.test_shipments import DESPATCH, asn, logistics, orders  # noqa: F401
+from tests.collaboration.test_shipments import DESPATCH, asn
 from tests.collaboration.test_uploads import image_bytes, pdf_bytes
+from tests.support.private_files import stored_files
 from tests.factories import MembershipFactory, UserFactory, create_purchase_order
 
 TODAY = date.today()
 ELF = b"\x7fELF\x02\x01\x01" + b"\0" * 200
 COC = "certificate_of_conformity"
-
-
-def stored_files(settings) -> list[Path]:
-    root = Path(settings.PRIVATE_FILES_ROOT)
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
-
-
-@pytest.fixture
-def qa_user(nordwerk):
-    user = UserFactory(username="qa@nordwerk.example", email="qa@nordwerk.example")
-    MembershipFactory(user=user, supplier=nordwerk, role="quality")
-    return user
-
-
-@pytest.fixture
-def qa(qa_user):
-    return Actor.for_user(qa_user, channel="portal")
 
 
 @pytest.fixture
@@ -51,17 +35,6 @@ def qa_client(client, qa_user):
 @pytest.fixture
 def buyer(django_user_model):
     return django_user_model.objects.create_superuser("buyer@plant.example", "buyer@plant.example", "x-buyer-pass-1")
-
-
-@pytest.fixture
-def mails(mailoutbox, settings):
-    """E-mails go out from Celery tasks after the commit: run the tasks in-process."""
-    from portal.celery import app
-
-    settings.PORTAL_BASE_URL = "https://portal.example.com"
-    app.conf.task_always_eager = True
-    yield mailoutbox
-    app.conf.task_always_eager = False
 
 
 def upload(actor, supplier, *, content: bytes | None = None, name: str = "coc.pdf", **fields) -> QualityDocument:

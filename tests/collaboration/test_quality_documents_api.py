@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 
 from collaboration.models import QualityDocument, Shipment, SupplierApiToken
 from portal.api_tokens import new_token
-from tests.collaboration.test_quality_documents import COC, ELF, TODAY, qa, qa_user, stored_files, upload  # noqa: F401
-from tests.collaboration.test_shipments import orders  # noqa: F401
+from tests.collaboration.test_quality_documents import COC, ELF, TODAY, upload
 from tests.collaboration.test_uploads import pdf_bytes
+from tests.support.private_files import stored_files
 from tests.factories import create_purchase_order
 
 URL = "/api/v1/quality-documents"

@@ -1,7 +1,6 @@
 """Quality incidents: opened by the ERP or a buyer, answered by the supplier step by step in order
 (with checked attachments), reviewed by the buyer, the hold released or scrapped (and told to the ERP)."""
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,6 +15,7 @@ from collaboration.models import AuditEvent, IncidentAttachment, IncidentStep, Q
 from collaboration.services.quality_incidents import HoldNotDecided, IncidentClosed, StepNotOpen, StepOutOfOrder
 from erp_bridge.models import OutboxMessage
 from tests.collaboration.test_uploads import pdf_bytes
+from tests.support.private_files import stored_files
 from tests.factories import MembershipFactory, UserFactory, create_purchase_order
 
 PDF = pdf_bytes()  # one document: reportlab stamps each new one differently
@@ -34,29 +34,12 @@ def open_incident(reference: str = "NC-4711", *, actor: Actor = ERP, **overrides
     return services.quality_incident_open(document=document, actor=actor).incident
 
 
-def stored_files(settings) -> list[Path]:
-    root = Path(settings.PRIVATE_FILES_ROOT)
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
-
-
 def step(incident: QualityIncident, kind: str) -> IncidentStep:
     return IncidentStep.objects.get(incident=incident, kind=kind)
 
 
 def pdf(name: str = "containment.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
-
-
-@pytest.fixture
-def qa_user(nordwerk):
-    user = UserFactory(username="qa@nordwerk.example", email="qa@nordwerk.example")
-    MembershipFactory(user=user, supplier=nordwerk, role="quality")
-    return user
-
-
-@pytest.fixture
-def qa(qa_user):
-    return Actor.for_user(qa_user, channel="portal")
 
 
 @pytest.fixture
@@ -79,18 +62,6 @@ def buyer(buyer_user):
 @pytest.fixture
 def incident(nordwerk):
     return open_incident()
-
-
-@pytest.fixture
-def mails(mailoutbox, settings):
-    """E-mails go out from Celery tasks after the commit: run the tasks in-process."""
-    from portal.celery import app
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PORTAL_BASE_URL = "https://portal.example.com"
-    app.conf.task_always_eager = True
-    yield mailoutbox
-    app.conf.task_always_eager = False
 
 
 def answer(incident: QualityIncident, kind: str, actor: Actor, *, response: str = "Done.", attachments=()) -> IncidentStep:

@@ -19,8 +19,6 @@ from tests.collaboration.test_quality_incidents import (  # noqa: F401 (fixtures
     open_incident,
     other_qa_user,
     pdf,
-    qa,
-    qa_user,
     stored_files,
 )
 from tests.factories import UserFactory

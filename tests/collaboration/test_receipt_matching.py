@@ -10,7 +10,7 @@ from collaboration.documents import parse_receipt, parse_shipment
 from collaboration.errors import InvalidDocument
 from collaboration.models import ExceptionCase, Receipt, ReceiptMatch, Shipment, ShipmentLine
 from collaboration.services.shipments import ShipmentClosed
-from tests.collaboration.test_shipments import asn, logistics, orders  # noqa: F401
+from tests.collaboration.test_shipments import asn
 
 ERP = Actor.system("test", channel="erp")
 

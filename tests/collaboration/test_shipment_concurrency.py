@@ -12,7 +12,7 @@ from collaboration.documents import parse_receipt, parse_shipment
 from collaboration.errors import InvalidDocument
 from collaboration.models import Shipment
 from collaboration.services.shipments import ShipmentClosed
-from tests.collaboration.test_shipments import DESPATCH, asn, logistics, orders  # noqa: F401
+from tests.collaboration.test_shipments import DESPATCH, asn
 
 ERP = Actor.system("test", channel="erp")
 

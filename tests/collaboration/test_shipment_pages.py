@@ -9,7 +9,7 @@ from collaboration.actors import Actor
 from collaboration.documents import parse_receipt, parse_shipment
 from collaboration.models import Package, PurchaseOrderLine, Shipment
 from erp_bridge.models import OutboxMessage
-from tests.collaboration.test_shipments import DESPATCH, asn, logistics, orders  # noqa: F401
+from tests.collaboration.test_shipments import DESPATCH, asn
 from tests.factories import create_purchase_order
 
 

@@ -23,7 +23,7 @@ from collaboration.shipment_spreadsheets import (
 )
 from collaboration.spreadsheets import SpreadsheetError
 from erp_bridge.models import OutboxMessage
-from tests.collaboration.test_shipments import DESPATCH, asn, logistics, orders  # noqa: F401
+from tests.collaboration.test_shipments import DESPATCH, asn
 from tests.factories import create_purchase_order
 
 ARRIVAL = DESPATCH + timedelta(days=2)

@@ -2,43 +2,18 @@
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from collaboration import services
 from collaboration.actors import Actor
 from collaboration.documents import parse_shipment
 from collaboration.errors import InvalidDocument, PermissionDenied
 from collaboration.gs1 import sscc_compose
-from collaboration.models import ExceptionCase, ItemRule, Package, PackageContent, Shipment, ShipmentLine, TolerancePolicy
-from collaboration.services import LineResponse
+from collaboration.models import ItemRule, Package, PackageContent, Shipment, ShipmentLine, TolerancePolicy
 from collaboration.services.shipments import ShipmentClosed
 from erp_bridge.models import OutboxMessage
 from tests.factories import MembershipFactory, UserFactory, create_purchase_order
 
 DESPATCH = date.today() + timedelta(days=1)
-
-
-@pytest.fixture
-def logistics(nordwerk):
-    user = UserFactory(username="dock@nordwerk.example")
-    MembershipFactory(user=user, supplier=nordwerk, role="logistics")
-    return Actor.for_user(user, channel="portal")
-
-
-@pytest.fixture
-def orders(nordwerk, nordwerk_sales, settings):
-    """PO-1 (2 lines of 400, accepted) and PO-2 (line 10 accepted, line 20 rejected), both to PLANT-1."""
-    settings.GS1_COMPANY_PREFIX = "4012345"
-    sales = Actor.for_user(nordwerk_sales, channel="portal")
-    create_purchase_order("PO-1", supplier=nordwerk, line_count=2)
-    create_purchase_order("PO-2", supplier=nordwerk, line_count=2)
-    services.acknowledgement_submit(number="PO-1", revision=1, actor=sales, responses=[
-        LineResponse(line=10, action="accept"), LineResponse(line=20, action="accept")])
-    services.acknowledgement_submit(number="PO-2", revision=1, actor=sales, responses=[
-        LineResponse(line=10, action="accept"), LineResponse(line=20, action="reject", reason_code="capacity")])
-    buyer = get_user_model().objects.create_user("buyer", is_staff=True)
-    for case in ExceptionCase.objects.filter(status="open"):
-        services.exception_case_decide(case_id=case.pk, approve=True, comment="", actor=Actor.for_user(buyer, channel="admin"))
 
 
 def asn(**overrides) -> dict:

@@ -7,7 +7,6 @@ from rest_framework.test import APIClient
 from collaboration import services
 from collaboration.actors import Actor
 from collaboration.models import Shipment
-from collaboration.services import LineResponse
 from erp_bridge.models import OutboxMessage
 from tests.collaboration.test_shipments import asn
 from tests.factories import MembershipFactory, UserFactory, create_purchase_order
