@@ -253,8 +253,35 @@ class DecisionForm(forms.Form):
                               help_text="Shown to the supplier. Required when declining.")
 
 
+class BulkDecisionAdmin(admin.ModelAdmin):
+    """Bulk actions that call a service for each selected row; a negative answer asks for a comment first."""
+
+    def _each(self, request, ids, call, *, done: str) -> None:
+        succeeded, failed = 0, []
+        for pk in ids:
+            try:
+                call(pk)
+                succeeded += 1
+            except DomainError as error:
+                failed.append(f"#{pk}: {error.message}")
+        self.message_user(request, f"{succeeded} {done}.", messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, failure, messages.ERROR)
+
+    def _with_comment(self, request, queryset, apply, *, template: str, title: str, listed_as: str):
+        form = DecisionForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid() and form.cleaned_data["comment"].strip():
+            apply(form.cleaned_data["comment"])
+            return None
+        return TemplateResponse(request, template, {
+            **self.admin_site.each_context(request), "title": title, listed_as: queryset,
+            "form": form, "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "missing_comment": "apply" in request.POST,
+        })
+
+
 @admin.register(ExceptionCase)
-class ExceptionCaseAdmin(admin.ModelAdmin):
+class ExceptionCaseAdmin(BulkDecisionAdmin):
     """Buyers decide proposals here: one by one on the case page, or in bulk from the list."""
 
     list_display = ["id", "kind", "status", "supplier", "purchase_order", "summary", "opened_at", "decided_by"]
@@ -338,16 +365,9 @@ class ExceptionCaseAdmin(admin.ModelAdmin):
 
     def _decide_many(self, request, queryset, *, approve: bool, comment: str) -> None:
         actor = Actor.for_user(request.user, channel=Channel.ADMIN)
-        done, failed = 0, []
-        for case_id in queryset.filter(status=ExceptionCase.Status.OPEN).values_list("pk", flat=True):
-            try:
-                services.exception_case_decide(case_id=case_id, approve=approve, comment=comment, actor=actor)
-                done += 1
-            except DomainError as error:
-                failed.append(f"#{case_id}: {error.message}")
-        self.message_user(request, f"{done} case(s) {'approved' if approve else 'declined'}.", messages.SUCCESS)
-        for failure in failed:
-            self.message_user(request, failure, messages.ERROR)
+        self._each(request, queryset.filter(status=ExceptionCase.Status.OPEN).values_list("pk", flat=True),
+                   lambda pk: services.exception_case_decide(case_id=pk, approve=approve, comment=comment, actor=actor),
+                   done=f"case(s) {'approved' if approve else 'declined'}")
 
     @admin.action(description="Approve selected proposals", permissions=["change"])
     def approve_selected(self, request, queryset):
@@ -355,15 +375,9 @@ class ExceptionCaseAdmin(admin.ModelAdmin):
 
     @admin.action(description="Decline selected proposals (asks for a comment)", permissions=["change"])
     def decline_selected(self, request, queryset):
-        form = DecisionForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid() and form.cleaned_data["comment"].strip():
-            self._decide_many(request, queryset, approve=False, comment=form.cleaned_data["comment"])
-            return None
-        return TemplateResponse(request, "admin/collaboration/exceptioncase/decline.html", {
-            **self.admin_site.each_context(request), "title": "Decline proposals", "cases": queryset,
-            "form": form, "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "missing_comment": "apply" in request.POST,
-        })
+        return self._with_comment(
+            request, queryset, lambda comment: self._decide_many(request, queryset, approve=False, comment=comment),
+            template="admin/collaboration/exceptioncase/decline.html", title="Decline proposals", listed_as="cases")
 
 
 class ShipmentLineInline(ReadOnlyInline):
@@ -430,7 +444,7 @@ class ValidityFilter(admin.SimpleListFilter):
 
 
 @admin.register(QualityDocument)
-class QualityDocumentAdmin(admin.ModelAdmin):
+class QualityDocumentAdmin(BulkDecisionAdmin):
     """Buyers review suppliers' documents: approve, or reject with a comment the supplier is mailed."""
 
     list_display = ["document_type", "supplier_code", "item", "lot", "issued_on", "expires_on", "review_status", "download"]
@@ -484,16 +498,9 @@ class QualityDocumentAdmin(admin.ModelAdmin):
 
     def _review_many(self, request, queryset, *, approve: bool, comment: str) -> None:
         actor = Actor.for_user(request.user, channel=Channel.ADMIN)
-        done, failed = 0, []
-        for document_id in queryset.values_list("pk", flat=True):
-            try:
-                services.quality_document_review(document_id=document_id, approve=approve, comment=comment, actor=actor)
-                done += 1
-            except DomainError as error:
-                failed.append(f"#{document_id}: {error.message}")
-        self.message_user(request, f"{done} document(s) {'approved' if approve else 'rejected'}.", messages.SUCCESS)
-        for failure in failed:
-            self.message_user(request, failure, messages.ERROR)
+        self._each(request, queryset.values_list("pk", flat=True),
+                   lambda pk: services.quality_document_review(document_id=pk, approve=approve, comment=comment, actor=actor),
+                   done=f"document(s) {'approved' if approve else 'rejected'}")
 
     @admin.action(description="Approve selected documents", permissions=["change"])
     def approve_selected(self, request, queryset):
@@ -501,15 +508,10 @@ class QualityDocumentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reject selected documents (asks for a comment)", permissions=["change"])
     def reject_selected(self, request, queryset):
-        form = DecisionForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid() and form.cleaned_data["comment"].strip():
-            self._review_many(request, queryset, approve=False, comment=form.cleaned_data["comment"])
-            return None
-        return TemplateResponse(request, "admin/collaboration/qualitydocument/reject.html", {
-            **self.admin_site.each_context(request), "title": "Reject quality documents", "documents": queryset,
-            "form": form, "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "missing_comment": "apply" in request.POST,
-        })
+        return self._with_comment(
+            request, queryset, lambda comment: self._review_many(request, queryset, approve=False, comment=comment),
+            template="admin/collaboration/qualitydocument/reject.html", title="Reject quality documents",
+            listed_as="documents")
 
 
 class IncidentOpenForm(forms.Form):
