@@ -255,6 +255,13 @@ PLANNING_WEBHOOK_URL = env.str("PLANNING_WEBHOOK_URL", default="")
 PLANNING_WEBHOOK_SECRET = env.str("PLANNING_WEBHOOK_SECRET", default=ERP_WEBHOOK_SECRET)
 # Tryton as the ERP (erp_bridge/tryton): with TRYTON_URL set, decided acknowledgements go to Tryton
 # instead of ERP_WEBHOOK_URL, and purchases and receipts are pulled every TRYTON_POLL_SECONDS.
+# --- EDIFACT ---
+# Our own identity in UNB (interchange sender of what we write, recipient of what partners send).
+EDI_OWN_ID = env.str("EDI_OWN_ID", default="PORTAL")
+EDI_OWN_QUALIFIER = env.str("EDI_OWN_QUALIFIER", default="ZZZ")
+# Partners' mailbox folders default to EDI_MAILBOX_ROOT/<supplier code>/in and /out.
+EDI_MAILBOX_ROOT = Path(env.str("EDI_MAILBOX_ROOT", default=str(VAR_DIR / "edi")))
+
 TRYTON_URL = env.str("TRYTON_URL", default="")
 TRYTON_DATABASE = env.str("TRYTON_DATABASE", default="demo")
 TRYTON_API_KEY = env.str("TRYTON_API_KEY", default="")

@@ -50,6 +50,7 @@ def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales, settings):
     services.quality_incident_open(actor=erp, document=parse_quality_incident({
         "reference": "NC-1", "supplier": "NORDWERK", "purchase_order": "PO-7001", "item": "BRK-2201",
         "quantity_on_hold": "5", "uom": "PCE", "description": "Burrs."}))
+    _edi_partner_and_interchange(nordwerk, settings)
     client.force_login(buyer)
     checked = 0
     for model, model_admin in admin.site._registry.items():
@@ -82,3 +83,12 @@ def test_supplier_user_cannot_open_the_admin(client, nordwerk_sales):
     client.force_login(nordwerk_sales)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def _edi_partner_and_interchange(supplier, settings) -> None:
+    from edi.models import Interchange
+    from edi.partners import trading_partner_add
+
+    partner, _ = trading_partner_add(supplier_code=supplier.code, edi_id="4012345000009", qualifier="14",
+                                     mailbox=str(settings.PRIVATE_FILES_ROOT.parent / "edi"))
+    Interchange.objects.create(partner=partner, direction="in", control_ref="1", status="accepted", raw=b"UNB+UNOC:3'")
