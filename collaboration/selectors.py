@@ -46,6 +46,12 @@ def visible_to(queryset: QuerySet, *, actor: Actor) -> QuerySet:
     return queryset.filter(supplier_id__in=actor.supplier_ids)
 
 
+def search_term(value: str | None, *, length: int = 100) -> str:
+    """A filter or search value as the database may take it: trimmed, bounded, without NUL (which
+    PostgreSQL text refuses) whichever channel it came from."""
+    return (value or "").replace("\x00", "").strip()[:length]
+
+
 def _visible_purchase_orders(*, actor: Actor) -> QuerySet[PurchaseOrder]:
     return visible_to(PurchaseOrder.objects.all(), actor=actor)
 
@@ -53,10 +59,10 @@ def _visible_purchase_orders(*, actor: Actor) -> QuerySet[PurchaseOrder]:
 def purchase_orders_for_actor(*, actor: Actor, status: str | None = None, query: str | None = None) -> QuerySet[PurchaseOrder]:
     """The PO list: newest first, filtered by status and by a PO number or item search."""
     queryset = _visible_purchase_orders(actor=actor).select_related("supplier")
+    status, query = search_term(status), search_term(query)
     if status:
         queryset = queryset.filter(status=status)
     if query:
-        query = query.strip()
         item_match = PurchaseOrderLine.objects.filter(purchase_order=OuterRef("pk"), item__icontains=query)
         queryset = queryset.filter(Q(number__icontains=query) | Exists(item_match))
     # A correlated subquery, not a JOIN + GROUP BY: PostgreSQL computes it only for the rows of
@@ -346,6 +352,7 @@ def quality_incidents_for_actor(*, actor: Actor, status: str = "") -> QuerySet[Q
         waiting.filter(due_on__lt=timezone.localdate()).values("incident").annotate(count=Count("*")).values("count")
     )
     queryset = visible_to(QualityIncident.objects.select_related("supplier", "purchase_order"), actor=actor)
+    status = search_term(status)
     if status:
         queryset = queryset.filter(status=status)
     is_open = Q(status=QualityIncident.Status.OPEN)
@@ -394,6 +401,7 @@ def quality_documents_for_actor(
     matches part of the item."""
     queryset = visible_to(QualityDocument.objects.select_related(
         "supplier", "order_line__purchase_order", "shipment").order_by("-uploaded_at", "-id"), actor=actor)
+    document_type, item, lot, review_status = map(search_term, (document_type, item, lot, review_status))
     if document_type:
         queryset = queryset.filter(document_type=document_type)
     if item:

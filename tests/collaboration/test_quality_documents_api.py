@@ -146,3 +146,9 @@ def test_the_schema_describes_the_multipart_upload_and_the_download():
     assert list(post["requestBody"]["content"]) == ["multipart/form-data"]
     assert set(schema["paths"]["/api/v1/quality-documents/{id}/file"]["get"]["responses"]["200"]["content"]) == {
         "application/pdf", "image/png", "image/jpeg"}
+
+
+@pytest.mark.parametrize("query", ["item=%00", "document_type=%00", "lot=a%00b", "review_status=%00"])
+def test_a_nul_byte_in_a_filter_finds_nothing_rather_than_failing(qms, query):
+    response = qms.get(f"/api/v1/quality-documents?{query}")
+    assert response.status_code == 200
