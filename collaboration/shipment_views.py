@@ -23,6 +23,7 @@ from collaboration.forms import ShipmentUploadForm
 from collaboration.models import Channel, Package, Shipment
 from collaboration.services.quality_documents import MissingDocuments, type_label
 from collaboration.shipment_editor import KINDS, Editor
+from collaboration.views import spreadsheet_download
 
 PAGE_SIZE = 25
 EDITOR_TEMPLATE = "collaboration/shipment_edit.html"
@@ -274,14 +275,8 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def shipment_template(request: HttpRequest, fmt: str) -> HttpResponse:
-    if fmt == "xlsx":
-        content = shipment_spreadsheets.template_xlsx()
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        content, content_type = shipment_spreadsheets.template_csv(), "text/csv; charset=utf-8"
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="shipment-template.{fmt}"'
-    return response
+    content = shipment_spreadsheets.template_xlsx() if fmt == "xlsx" else shipment_spreadsheets.template_csv()
+    return spreadsheet_download(content, fmt=fmt, stem="shipment-template")
 
 
 @login_required

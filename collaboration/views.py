@@ -240,11 +240,14 @@ def open_lines_download(request: HttpRequest, fmt: str) -> HttpResponse:
     number = request.GET.get("po") or None
     rows = spreadsheets.open_lines(actor=_actor(request), number=number)
     stem = f"open-lines-{number}" if number else "open-lines"
-    if fmt == "xlsx":
-        content = spreadsheets.to_xlsx(rows)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        content, content_type = spreadsheets.to_csv(rows), "text/csv; charset=utf-8"
+    content = spreadsheets.to_xlsx(rows) if fmt == "xlsx" else spreadsheets.to_csv(rows)
+    return spreadsheet_download(content, fmt=fmt, stem=stem)
+
+
+def spreadsheet_download(content: bytes, *, fmt: str, stem: str) -> HttpResponse:
+    """A CSV or Excel file (`fmt` "csv" or "xlsx") as a download named `stem.fmt`."""
+    content_type = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
+                    else "text/csv; charset=utf-8")
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
     return response

@@ -106,7 +106,8 @@ class RecordOutput(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
 
 
-def _recorded(result: services.RecordResult, **fields) -> Response:
+def _recorded(result, **fields) -> Response:
+    """A recorded ERP document (any service result with an `outcome`): 201 when created, else 200."""
     return Response({**fields, "outcome": result.outcome}, status=201 if result.outcome == "created" else 200)
 
 
@@ -168,5 +169,4 @@ class ErpQualityIncidentApi(ErpApiView):
         """Open a non-conformance with goods on hold; the supplier is told and answers in the portal or API."""
         document = parse_quality_incident(request.data, reference=reference)
         result = services.quality_incident_open(document=document, actor=erp_actor(request))
-        return Response({"reference": result.incident.reference, "supplier": document.supplier, "outcome": result.outcome},
-                        status=201 if result.outcome == "created" else 200)
+        return _recorded(result, reference=result.incident.reference, supplier=document.supplier)
