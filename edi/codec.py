@@ -376,12 +376,18 @@ class _Reader:
             text = body.decode(self.encoding, "replace")
             tag = text[:3]
             self.issue(Code.INVALID_CHARACTERS, tag, f"byte {body[exc.start:exc.start + 1]!r} at offset {exc.start} is not valid {self.interchange.syntax_id} ({self.encoding})")
+        else:
+            self.check_repertoire(text)
+        tag, elements = split_segment(text, self.separators)
+        return Segment(tag, elements, self.position)
+
+    def check_repertoire(self, text: str) -> None:
+        """UNOA/UNOB: one error for the first character outside the level A/B repertoire (a byte the
+        charset cannot decode at all is reported once, above, not again here)."""
         if self.invalid_char is not None:
             bad = self.invalid_char.search(text)
             if bad:
                 self.issue(Code.INVALID_CHARACTERS, text[:3], f"character {bad.group()!r} is outside the {self.interchange.syntax_id} repertoire")
-        tag, elements = split_segment(text, self.separators)
-        return Segment(tag, elements, self.position)
 
     def dispatch(self, segment: Segment) -> bool:
         """Apply one segment; True when it closed the interchange (UNZ)."""

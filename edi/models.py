@@ -47,6 +47,14 @@ class TradingPartner(models.Model):
     def __str__(self) -> str:
         return f"{self.supplier.code} ({self.qualifier + ':' if self.qualifier else ''}{self.edi_id})"
 
+    def save(self, *args, **kwargs) -> None:
+        # The control reference counter is written only by edi.outbound.next_control_ref (under a row
+        # lock); saving a partner read earlier must never put an old value back.
+        if self.pk is not None and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name != "last_control_ref"]
+        super().save(*args, **kwargs)
+
 
 class Interchange(models.Model):
     """One interchange (UNB…UNZ) in or out, exactly as it was on the wire."""
@@ -76,6 +84,7 @@ class Interchange(models.Model):
     file_name = models.CharField(max_length=255, blank=True)
     message_types = models.JSONField(default=list)
     errors = models.JSONField(default=list, help_text="Syntax and content errors, each with code, segment and text.")
+    messages = models.JSONField(default=list, help_text="Per message: type, reference, status, errors and what it did.")
     answer = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                help_text="The CONTRL sent for it (inbound) or received for it (outbound).")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "erp_bridge.tasks.write_batches",
         "schedule": env.float("ERP_BATCH_SECONDS", default=60.0),
     },
+    "edi-mailboxes": {
+        "task": "edi.tasks.poll_mailboxes",
+        "schedule": env.float("EDI_POLL_SECONDS", default=60.0),
+    },
     "quality-expiry-reminders": {
         "task": "collaboration.tasks.send_quality_expiry_reminders",
         "schedule": env.float("QUALITY_REMINDER_SWEEP_SECONDS", default=86400.0),
@@ -261,6 +265,8 @@ EDI_OWN_ID = env.str("EDI_OWN_ID", default="PORTAL")
 EDI_OWN_QUALIFIER = env.str("EDI_OWN_QUALIFIER", default="ZZZ")
 # Partners' mailbox folders default to EDI_MAILBOX_ROOT/<supplier code>/in and /out.
 EDI_MAILBOX_ROOT = Path(env.str("EDI_MAILBOX_ROOT", default=str(VAR_DIR / "edi")))
+# A file left in a mailbox's processing folder (a worker died on it) is taken up again after this long.
+EDI_PROCESSING_STALE_SECONDS = env.float("EDI_PROCESSING_STALE_SECONDS", default=300.0)
 
 TRYTON_URL = env.str("TRYTON_URL", default="")
 TRYTON_DATABASE = env.str("TRYTON_DATABASE", default="demo")

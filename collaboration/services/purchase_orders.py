@@ -27,6 +27,7 @@ from collaboration.models import (
     Supplier,
 )
 from collaboration.notifications import notify_after_commit
+from collaboration.signals import purchase_orders_published
 from collaboration.services.decisions import refresh_statuses, supersede_changed_lines
 
 
@@ -185,6 +186,9 @@ def _purchase_orders_create(
     PurchaseOrderRevision.objects.bulk_create(revisions)
     AuditEvent.objects.bulk_create(audits)
     notify_after_commit("new", [po.pk for po in orders])
+    purchase_orders_published.send(
+        sender=PurchaseOrder, published=[(po, document.canonical, None) for po, (document, _) in zip(orders, new)]
+    )
     return orders
 
 
@@ -259,3 +263,4 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
     audit_record(
         actor=actor, action="purchase_order.revised", obj=po, supplier=po.supplier, before=before, after=document.canonical
     )
+    purchase_orders_published.send(sender=PurchaseOrder, published=[(po, document.canonical, changes)])

@@ -1,0 +1,278 @@
+"""Inbound interchanges: who sent it, never twice, each message through the domain services, a CONTRL back.
+
+One database transaction per interchange: the interchange record (raw bytes), every accepted
+message's effects (each in a savepoint of its own, so a rejected message changes nothing),
+the outcome and the queued CONTRL commit together or not at all. The partner acts through an
+`Actor` on the EDI channel with the scopes its enabled message types give, so an ORDRSP meets
+exactly the rules a portal user's acknowledgement meets.
+
+A test interchange (UNB 0035 = 1) is checked all the way through the services, then its
+effects are rolled back. Duplicates (same partner and control reference) are recorded and
+answered with error 26 but have no effect; the unique constraint decides under concurrency.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from collaboration.actors import TOKEN_ROLE, Actor
+from collaboration.models import Channel
+from edi import codec
+from edi.codec import Message
+from edi.contrl import MessageResult, Problem, apply_contrl, contrl_identifier, contrl_segments
+from edi.desadv import apply_despatch_advice
+from edi.models import Interchange, TradingPartner
+from edi.orders import fit_text
+from edi.ordrsp import apply_order_response
+from edi.outbound import UNKNOWN_SENDERS, next_control_ref, outbound_path, partner_party, queue
+from edi.segments import ContentError
+from edi.syntax_errors import SyntaxErrorCode as Code
+
+DIRECTORY_VERSIONS = {("D", "96A", "UN"), ("D", "01B", "UN")}
+VERSIONS = {
+    "ORDRSP": DIRECTORY_VERSIONS,
+    "DESADV": DIRECTORY_VERSIONS,
+    "CONTRL": {("2", "2", "UN"), ("2", "1", "UN"), ("4", "1", "UN"), ("D", "3", "UN")},
+}
+# What a partner's enabled message types let it do, as API token scopes.
+SCOPES = {"ORDRSP": "acknowledge", "DESADV": "ship"}
+MAX_CONTROL_REF = 14  # UNB 0020 is an..14
+
+
+@dataclass
+class InterchangeResult:
+    file: str
+    sender: str
+    control_ref: str
+    status: str
+    messages: list[MessageResult] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    contrl: str | None = None
+    interchange_id: int | None = None
+
+    def as_json(self) -> dict:
+        return {"file": self.file, "sender": self.sender, "control_ref": self.control_ref, "status": self.status,
+                "messages": [message.as_json() for message in self.messages],
+                "errors": [problem.as_json() for problem in self.errors], "contrl": self.contrl}
+
+
+def partner_actor(partner: TradingPartner) -> Actor:
+    return Actor(channel=Channel.EDI, label=f"edi:{partner.supplier.code}", memberships={partner.supplier_id: TOKEN_ROLE},
+                 scopes=frozenset(SCOPES[kind] for kind in partner.message_types if kind in SCOPES))
+
+
+def receive_file(data: bytes, *, file_name: str, resume: bool = False,
+                 mailbox_partner: TradingPartner | None = None) -> list[InterchangeResult]:
+    """Process every interchange in `data`. With `resume` (a file taken up again after a crash),
+    interchanges already recorded from this very file are reported as they were, not redone.
+    A file from `mailbox_partner`'s mailbox must come from that partner (else: unknown sender)."""
+    return [receive_interchange(parsed, file_name=file_name, resume=resume, mailbox_partner=mailbox_partner)
+            for parsed in codec.parse_file(data)]
+
+
+def _party(identifier: str, qualifier: str) -> str:
+    return f"{identifier}:{qualifier}" if qualifier else identifier
+
+
+def receive_interchange(parsed: codec.Interchange, *, file_name: str, resume: bool = False,
+                        mailbox_partner: TradingPartner | None = None) -> InterchangeResult:
+    sender = _party(parsed.sender_id, parsed.sender_qualifier)
+    if resume:
+        done = _already_recorded(parsed, file_name=file_name, sender=sender)
+        if done is not None:
+            return done
+    partner = None
+    if parsed.sender_id:
+        partner = (TradingPartner.objects.select_related("supplier")
+                   .filter(edi_id=parsed.sender_id, qualifier=parsed.sender_qualifier, is_active=True).first())
+    if mailbox_partner is not None and partner is not None and partner.pk != mailbox_partner.pk:
+        partner = None  # a file in one partner's mailbox claiming to come from another
+    with transaction.atomic():
+        record = _record(parsed, partner=partner, sender=sender, file_name=file_name)
+        return _process(parsed, record=record, partner=partner)
+
+
+def _already_recorded(parsed: codec.Interchange, *, file_name: str, sender: str) -> InterchangeResult | None:
+    for stored in Interchange.objects.filter(direction=Interchange.Direction.INBOUND, file_name=file_name[-255:],
+                                             control_ref=parsed.control_ref[:MAX_CONTROL_REF], sender=sender[:40]):
+        if bytes(stored.raw) == parsed.raw:
+            return stored_result(stored)
+    return None
+
+
+def stored_result(stored: Interchange) -> InterchangeResult:
+    """The result of an interchange processed before, as it was recorded."""
+    answer = stored.answer
+    return InterchangeResult(
+        file=stored.file_name, sender=stored.sender, control_ref=stored.control_ref, status=stored.status,
+        messages=[MessageResult(ref=m["ref"], type=m["type"], identifier=tuple(m.get("identifier", ())), group_ref=None,
+                                status=m["status"], errors=[Problem(e["code"], e["segment"], e.get("tag", ""), e["text"]) for e in m["errors"]],
+                                summary=m.get("result", {})) for m in stored.messages],
+        errors=[Problem(e["code"], e["segment"], e.get("tag", ""), e["text"]) for e in stored.errors if e.get("level") == "interchange"],
+        contrl=str(outbound_path(answer)) if answer else None, interchange_id=stored.pk,
+    )
+
+
+def _record(parsed: codec.Interchange, *, partner: TradingPartner | None, sender: str, file_name: str) -> Interchange:
+    values = dict(
+        partner=partner, direction=Interchange.Direction.INBOUND, control_ref=parsed.control_ref[:MAX_CONTROL_REF],
+        sender=sender[:40], recipient=_party(parsed.recipient_id, parsed.recipient_qualifier)[:40], raw=parsed.raw,
+        file_name=file_name[-255:], message_types=sorted({m.type for m in parsed.messages})[:20],
+    )
+    if partner is None:
+        return Interchange.objects.create(status=Interchange.Status.RECEIVED, **values)
+    try:
+        with transaction.atomic():
+            return Interchange.objects.create(status=Interchange.Status.RECEIVED, **values)
+    except IntegrityError:
+        return Interchange.objects.create(status=Interchange.Status.DUPLICATE, **values)
+
+
+def _interchange_problems(parsed: codec.Interchange, *, partner: TradingPartner | None, record: Interchange) -> list[Problem]:
+    problems = [Problem(str(e.code), e.position, e.tag, e.text) for e in parsed.errors if e.message_ref is None]
+    if record.status == Interchange.Status.DUPLICATE:
+        original = (Interchange.objects.filter(partner=partner, direction=Interchange.Direction.INBOUND,
+                                               control_ref=record.control_ref).exclude(status=Interchange.Status.DUPLICATE).first())
+        problems.insert(0, Problem(Code.DUPLICATE_DETECTED, 1, "UNB",
+                                   f"Interchange {record.control_ref} from {record.sender} was already received"
+                                   + (f" on {original.created_at:%Y-%m-%d %H:%M} UTC" if original else "") + "; it has no second effect."))
+    if partner is None and parsed.sender_id:
+        problems.insert(0, Problem(Code.UNKNOWN_INTERCHANGE_SENDER, 1, "UNB",
+                                   f"Sender {record.sender} is not a known, active trading partner."))
+    if parsed.recipient_id and (parsed.recipient_id != settings.EDI_OWN_ID
+                                or parsed.recipient_qualifier not in ("", settings.EDI_OWN_QUALIFIER)):
+        problems.append(Problem(Code.RECIPIENT_NOT_ACTUAL_RECIPIENT, 1, "UNB",
+                                f"The interchange is addressed to {record.recipient}, not to "
+                                f"{_party(settings.EDI_OWN_ID, settings.EDI_OWN_QUALIFIER)}."))
+    if len(parsed.control_ref) > MAX_CONTROL_REF:
+        problems.append(Problem(Code.DATA_ELEMENT_TOO_LONG, 1, "UNB", "UNB: the control reference has more than 14 characters."))
+    return problems
+
+
+def _message_syntax_problems(parsed: codec.Interchange) -> dict[int, list[Problem]]:
+    """Codec errors inside messages, by message index: the message with that reference whose
+    segments hold the position (else the last one with the reference)."""
+    found: dict[int, list[Problem]] = {}
+    for error in parsed.errors:
+        if error.message_ref is None:
+            continue
+        candidates = [i for i, m in enumerate(parsed.messages) if m.ref == error.message_ref]
+        if not candidates:
+            continue
+        inside = [i for i in candidates
+                  if parsed.messages[i].first_segment_number <= error.position < parsed.messages[i].first_segment_number + len(parsed.messages[i].segments)]
+        index = (inside or candidates)[-1]
+        found.setdefault(index, []).append(Problem(str(error.code), error.position, error.tag, error.text, error.position_in_message))
+    return found
+
+
+class _DryRun(Exception):
+    """Raised inside a test interchange's savepoint to roll its effects back after a full check."""
+
+
+def _process(parsed: codec.Interchange, *, record: Interchange, partner: TradingPartner | None,
+             only: set[int] | None = None, previous: list[dict] | None = None) -> InterchangeResult:
+    problems = _interchange_problems(parsed, partner=partner, record=record)
+    syntax = _message_syntax_problems(parsed)
+    results: list[MessageResult] = []
+    actor = partner_actor(partner) if partner else None
+    for index, message in enumerate(parsed.messages):
+        result = MessageResult(ref=message.ref, type=message.type, group_ref=message.group_ref,
+                               identifier=(message.type, message.version, message.release, message.agency))
+        if only is not None and index not in only and previous and index < len(previous):
+            result.status, result.summary = previous[index]["status"], previous[index].get("result", {})
+        elif problems or index in syntax:
+            result.status, result.errors = "rejected", syntax.get(index, [])
+        else:
+            _apply(message, result=result, partner=partner, actor=actor, record=record, test=parsed.is_test)
+        results.append(result)
+    if problems or not results:
+        status = Interchange.Status.DUPLICATE if record.status == Interchange.Status.DUPLICATE else Interchange.Status.REJECTED
+    elif all(r.status == "accepted" for r in results):
+        status = Interchange.Status.ACCEPTED
+    elif any(r.status == "accepted" for r in results):
+        status = Interchange.Status.PARTIALLY_ACCEPTED
+    else:
+        status = Interchange.Status.REJECTED
+    record.status = status
+    record.errors = [{**p.as_json(), "level": "interchange"} for p in problems] + [
+        {**p.as_json(), "level": "message", "message": r.ref} for r in results for p in r.errors]
+    record.messages = [{**r.as_json(), "identifier": list(r.identifier)} for r in results]
+    answer = None
+    if not results or any(r.type != "CONTRL" for r in results):  # a CONTRL is never answered
+        answer = _queue_contrl(parsed, partner=partner, record=record, problems=problems, results=results)
+    record.answer = answer
+    record.save(update_fields=["status", "errors", "messages", "answer", "partner"])
+    return InterchangeResult(file=record.file_name, sender=record.sender, control_ref=record.control_ref,
+                             status=status, messages=results, errors=problems,
+                             contrl=str(outbound_path(answer)) if answer else None, interchange_id=record.pk)
+
+
+def _apply(message: Message, *, result: MessageResult, partner: TradingPartner, actor: Actor, record: Interchange,
+           test: bool) -> None:
+    unh = message.segments[0]
+    if message.type not in partner.message_types:
+        result.status = "rejected"
+        result.errors = [Problem(Code.NO_AGREEMENT, unh.position, "UNH", f"{message.type} is not enabled for this trading partner.", 1)]
+        return
+    versions = VERSIONS.get(message.type)
+    if versions is None:
+        result.status = "rejected"
+        result.errors = [Problem(Code.VALUE_NOT_SUPPORTED_IN_POSITION, unh.position, "UNH",
+                                 f"The portal does not take {message.type} messages in.", 1)]
+        return
+    if (message.version, message.release, message.agency) not in versions:
+        result.status = "rejected"
+        result.errors = [Problem(Code.VALUE_NOT_SUPPORTED_IN_POSITION, unh.position, "UNH",
+                                 f"{message.type} {message.version}:{message.release}:{message.agency} is not supported; "
+                                 f"use {', '.join(sorted(':'.join(v) for v in versions))}.", 1)]
+        return
+    try:
+        with transaction.atomic():
+            if message.type == "ORDRSP":
+                result.summary = apply_order_response(message, actor=actor)
+            elif message.type == "DESADV":
+                result.summary = apply_despatch_advice(message, actor=actor, supplier_id=partner.supplier_id)
+            else:
+                result.summary = apply_contrl(message, partner=partner, answer=record)
+            if test:
+                raise _DryRun
+    except _DryRun:
+        result.summary = {**result.summary, "test": True, "effects": "rolled back"}
+    except ContentError as error:
+        result.status = "rejected"
+        result.errors = [
+            Problem(problem.code, problem.segment.position if problem.segment else unh.position,
+                    problem.segment.tag if problem.segment else "UNH", problem.text,
+                    problem.segment.position - message.first_segment_number + 1 if problem.segment else None)
+            for problem in error.problems
+        ]
+
+
+def _queue_contrl(parsed: codec.Interchange, *, partner: TradingPartner | None, record: Interchange,
+                  problems: list[Problem], results: list[MessageResult]) -> Interchange:
+    rejected = record.status in (Interchange.Status.REJECTED, Interchange.Status.DUPLICATE)
+    body = contrl_segments(parsed, rejected=rejected, problems=problems, messages=results)
+    version = parsed.syntax_version if parsed.syntax_version in codec.SUPPORTED_SYNTAX_VERSIONS else "3"
+    identifier = (*contrl_identifier(version), "UN")
+    if partner is not None:
+        return queue(partner=partner, recipient=partner_party(partner), control_ref=next_control_ref(partner),
+                     syntax_id=partner.charset, syntax_version=str(partner.syntax_version),
+                     messages=[("CONTRL", identifier, _fit(body, partner.charset))], tag=f"for-{record.control_ref}")
+    # Unknown sender: answered into a folder of its own for an operator to look at, never to a partner.
+    recipient = tuple(part for part in (parsed.sender_id or "UNKNOWN", parsed.sender_qualifier) if part)
+    return queue(partner=None, recipient=recipient, control_ref=f"U{record.pk:07d}", syntax_id="UNOC",
+                 syntax_version=version, messages=[("CONTRL", identifier, _fit(body, "UNOC"))], tag=UNKNOWN_SENDERS)
+
+
+def _fit(body: list[tuple[str, list]], syntax_id: str) -> list[tuple[str, list]]:
+    """Values copied from the envelope we answer (whatever its sender put there), made writable."""
+    encoding = codec.CHARSETS[syntax_id]
+
+    def clean(value):
+        if isinstance(value, str):
+            return fit_text(value, syntax_id).encode(encoding, "replace").decode(encoding)[:35]
+        return tuple(clean(part) for part in value)
+    return [(tag, [clean(element) for element in elements]) for tag, elements in body]

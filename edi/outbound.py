@@ -1,0 +1,141 @@
+"""Outbound interchanges: queued in the transaction that caused them, then written to the partner's mailbox.
+
+An ORDERS / ORDCHG is queued with the order revision it carries (the `purchase_orders_published`
+signal arrives inside that transaction); a CONTRL with the inbound interchange it answers. The
+row (status "pending", bytes already built, control reference taken from the partner's locked
+counter) is the truth; `write_pending` puts it in the mailbox under a temporary name and renames
+it, so a partner never picks up half a file. A crash after the rename but before the commit
+rewrites the same bytes under the same name on the next run.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from collaboration.models import PurchaseOrder
+from edi.codec import UnencodableCharacter, build_interchange
+from edi.models import Interchange, TradingPartner
+from edi.orders import DIRECTORIES, order_message_body
+
+UNKNOWN_SENDERS = "unknown-senders"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def own_party() -> tuple[str, ...]:
+    return (settings.EDI_OWN_ID, settings.EDI_OWN_QUALIFIER) if settings.EDI_OWN_QUALIFIER else (settings.EDI_OWN_ID,)
+
+
+def partner_party(partner: TradingPartner) -> tuple[str, ...]:
+    return (partner.edi_id, partner.qualifier) if partner.qualifier else (partner.edi_id,)
+
+
+def next_control_ref(partner: TradingPartner) -> str:
+    """The partner's next interchange control reference: a locked counter, so never twice."""
+    counter = TradingPartner.objects.select_for_update().get(pk=partner.pk)
+    counter.last_control_ref += 1
+    counter.save(update_fields=["last_control_ref"])
+    partner.last_control_ref = counter.last_control_ref
+    return f"{counter.last_control_ref:08d}"
+
+
+def file_name_for(control_ref: str, message_type: str, tag: str = "") -> str:
+    name = "-".join(part for part in (control_ref, message_type, tag) if part)
+    return _UNSAFE.sub("_", name)[:200] + ".edi"
+
+
+def mailbox_out(partner: TradingPartner | None) -> Path:
+    if partner is None:
+        return Path(settings.EDI_MAILBOX_ROOT) / UNKNOWN_SENDERS / "out"
+    return Path(partner.outbound_dir)
+
+
+def outbound_path(interchange: Interchange) -> Path:
+    return mailbox_out(interchange.partner) / interchange.file_name
+
+
+def queue(*, partner: TradingPartner | None, recipient: tuple[str, ...], control_ref: str, syntax_id: str,
+          syntax_version: str, messages: list[tuple[str, tuple[str, str, str], list]], tag: str = "") -> Interchange:
+    """Build one interchange and store it as pending; written to the mailbox once committed."""
+    raw = build_interchange(
+        sender=own_party(), recipient=recipient, control_ref=control_ref, syntax_id=syntax_id,
+        syntax_version=syntax_version, una=True, line_breaks=True,
+        messages=[(kind, *identifier, str(index), body) for index, (kind, identifier, body) in enumerate(messages, 1)],
+    )
+    interchange = Interchange.objects.create(
+        partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=control_ref,
+        sender=":".join(own_party()), recipient=":".join(recipient)[:40], status=Interchange.Status.PENDING, raw=raw,
+        file_name=file_name_for(control_ref, messages[0][0], tag), message_types=sorted({kind for kind, _, _ in messages}),
+    )
+    transaction.on_commit(_nudge_writer, robust=True)
+    return interchange
+
+
+def _nudge_writer() -> None:
+    from edi.tasks import write_outbound
+
+    write_outbound.delay()
+
+
+def queue_purchase_orders(sender, *, published: list[tuple[PurchaseOrder, dict, list | None]], **kwargs) -> None:
+    """Receiver of `purchase_orders_published`: ORDERS for new orders, ORDCHG for revisions, to EDI partners."""
+    partners = {p.supplier_id: p for p in TradingPartner.objects.filter(
+        supplier_id__in={po.supplier_id for po, _, _ in published}, is_active=True)}
+    for po, document, changes in published:
+        partner = partners.get(po.supplier_id)
+        if partner is None:
+            continue
+        kind, body = order_message_body(document, changes=changes, syntax_id=partner.charset)
+        if kind not in partner.message_types:
+            continue
+        control_ref = next_control_ref(partner)
+        try:
+            queue(partner=partner, recipient=partner_party(partner), control_ref=control_ref, syntax_id=partner.charset,
+                  syntax_version=str(partner.syntax_version), messages=[(kind, DIRECTORIES[partner.directory], body)],
+                  tag=po.number)
+        except UnencodableCharacter as error:
+            # The order cannot be written in the partner's character set: kept visible for the buyer,
+            # never half-sent.
+            Interchange.objects.create(
+                partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=control_ref,
+                sender=":".join(own_party()), recipient=":".join(partner_party(partner))[:40],
+                status=Interchange.Status.REJECTED, raw=b"", file_name=file_name_for(control_ref, kind, po.number),
+                message_types=[kind], errors=[{"code": "21", "segment": 0, "tag": "", "text": f"{po.number}: {error}"}],
+            )
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write under a hidden temporary name in the same folder, flush to disk, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def write_pending(*, limit: int = 1000) -> list[Interchange]:
+    """Write pending outbound interchanges, oldest first; each is marked sent in the transaction
+    that wrote it. Safe to run in several workers at once (rows are claimed with SKIP LOCKED)."""
+    written = []
+    pending = Interchange.objects.filter(direction=Interchange.Direction.OUTBOUND, status=Interchange.Status.PENDING)
+    for pk in pending.order_by("id").values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            interchange = (Interchange.objects.select_for_update(skip_locked=True, of=("self",)).select_related("partner")
+                           .filter(pk=pk, status=Interchange.Status.PENDING).first())
+            if interchange is None:
+                continue
+            write_atomically(outbound_path(interchange), bytes(interchange.raw))
+            interchange.status = Interchange.Status.SENT
+            interchange.save(update_fields=["status"])
+        written.append(interchange)
+    return written
