@@ -1,5 +1,11 @@
-from django.contrib import admin
+"""The EDI admin: trading partners, and the interchange browser (raw text, parsed segments,
+per-message outcome, the CONTRL answered, and the reprocess action)."""
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
+from edi import codec
+from edi.inbound import ReprocessRefused, interchange_reprocess
 from edi.models import Interchange, TradingPartner
 
 
@@ -14,19 +20,82 @@ class TradingPartnerAdmin(admin.ModelAdmin):
 
 @admin.register(Interchange)
 class InterchangeAdmin(admin.ModelAdmin):
-    """The interchange browser: what came in and went out, with its status and errors."""
+    """What came in and went out, with its status, errors and answer; rejected ones can be run again."""
 
     list_display = ["created_at", "direction", "partner", "control_ref", "status", "message_types", "file_name"]
     list_filter = ["direction", "status", "partner"]
     search_fields = ["control_ref", "file_name", "sender"]
     list_select_related = ["partner__supplier"]
     readonly_fields = ["partner", "direction", "control_ref", "sender", "recipient", "status", "file_name", "message_types",
-                       "errors", "answer", "created_at", "raw_text"]
-    exclude = ["raw"]
+                       "created_at", "answer_link", "outcome", "errors_list", "segments", "raw_text"]
+    exclude = ["raw", "errors", "messages", "answer"]
+    actions = ["reprocess"]
 
     @admin.display(description="Raw interchange")
     def raw_text(self, interchange: Interchange) -> str:
         return bytes(interchange.raw).decode("latin-1")
+
+    @admin.display(description="Answer (CONTRL)")
+    def answer_link(self, interchange: Interchange) -> str:
+        if interchange.answer_id is None:
+            return "—"
+        answer = interchange.answer
+        return format_html('<a href="{}">{} {} ({})</a>', reverse("admin:edi_interchange_change", args=[answer.pk]),
+                           answer.get_direction_display(), answer.control_ref, answer.get_status_display())
+
+    @admin.display(description="Messages")
+    def outcome(self, interchange: Interchange) -> str:
+        if not interchange.messages:
+            return "—"
+        return format_html(
+            "<table><thead><tr><th>Message</th><th>Type</th><th>Status</th><th>Errors</th><th>Result</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+                (m["ref"], m["type"], m["status"],
+                 "; ".join(f"{e['code']} at segment {e['segment']} ({e.get('tag', '')}): {e['text']}" for e in m["errors"]) or "—",
+                 ", ".join(f"{key}: {value}" for key, value in m.get("result", {}).items()) or "—")
+                for m in interchange.messages
+            )),
+        )
+
+    @admin.display(description="Errors")
+    def errors_list(self, interchange: Interchange) -> str:
+        if not interchange.errors:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} {} at segment {} ({}): {}</li>", (
+            (e.get("level", ""), e["code"], e["segment"], e.get("tag", ""), e["text"]) for e in interchange.errors)))
+
+    @admin.display(description="Parsed segments")
+    def segments(self, interchange: Interchange) -> str:
+        rows = []
+        for parsed in codec.parse_file(bytes(interchange.raw)):
+            for message in parsed.messages:
+                rows += [(segment.position, message.ref, segment.tag,
+                          " + ".join(":".join(e) if isinstance(e, tuple) else e for e in segment.elements))
+                         for segment in message.segments]
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><thead><tr><th>#</th><th>Message</th><th>Segment</th><th>Data elements</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows[:2000]),
+        )
+
+    @admin.action(description="Run the selected rejected interchanges again", permissions=["reprocess"])
+    def reprocess(self, request, queryset):
+        from edi.outbound import write_pending
+
+        for interchange in queryset.order_by("id"):
+            try:
+                result = interchange_reprocess(interchange_id=interchange.pk)
+            except ReprocessRefused as error:
+                self.message_user(request, str(error), messages.WARNING)
+                continue
+            self.message_user(request, f"Interchange {interchange.control_ref}: {result.status.replace('_', ' ')}.",
+                              messages.SUCCESS if result.status == "accepted" else messages.WARNING)
+        write_pending()
+
+    def has_reprocess_permission(self, request) -> bool:
+        return request.user.has_perm("edi.change_interchange")
 
     def has_add_permission(self, request) -> bool:
         return False

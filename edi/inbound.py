@@ -87,11 +87,12 @@ def receive_interchange(parsed: codec.Interchange, *, file_name: str, resume: bo
     if parsed.sender_id:
         partner = (TradingPartner.objects.select_related("supplier")
                    .filter(edi_id=parsed.sender_id, qualifier=parsed.sender_qualifier, is_active=True).first())
-    if mailbox_partner is not None and partner is not None and partner.pk != mailbox_partner.pk:
+    foreign_mailbox = mailbox_partner is not None and partner is not None and partner.pk != mailbox_partner.pk
+    if foreign_mailbox:
         partner = None  # a file in one partner's mailbox claiming to come from another
     with transaction.atomic():
         record = _record(parsed, partner=partner, sender=sender, file_name=file_name)
-        return _process(parsed, record=record, partner=partner)
+        return _process(parsed, record=record, partner=partner, foreign_mailbox=foreign_mailbox)
 
 
 def _already_recorded(parsed: codec.Interchange, *, file_name: str, sender: str) -> InterchangeResult | None:
@@ -130,7 +131,8 @@ def _record(parsed: codec.Interchange, *, partner: TradingPartner | None, sender
         return Interchange.objects.create(status=Interchange.Status.DUPLICATE, **values)
 
 
-def _interchange_problems(parsed: codec.Interchange, *, partner: TradingPartner | None, record: Interchange) -> list[Problem]:
+def _interchange_problems(parsed: codec.Interchange, *, partner: TradingPartner | None, record: Interchange,
+                          foreign_mailbox: bool) -> list[Problem]:
     problems = [Problem(str(e.code), e.position, e.tag, e.text) for e in parsed.errors if e.message_ref is None]
     if record.status == Interchange.Status.DUPLICATE:
         original = (Interchange.objects.filter(partner=partner, direction=Interchange.Direction.INBOUND,
@@ -140,7 +142,8 @@ def _interchange_problems(parsed: codec.Interchange, *, partner: TradingPartner 
                                    + (f" on {original.created_at:%Y-%m-%d %H:%M} UTC" if original else "") + "; it has no second effect."))
     if partner is None and parsed.sender_id:
         problems.insert(0, Problem(Code.UNKNOWN_INTERCHANGE_SENDER, 1, "UNB",
-                                   f"Sender {record.sender} is not a known, active trading partner."))
+                                   f"Sender {record.sender} is not the owner of the mailbox the file arrived in." if foreign_mailbox
+                                   else f"Sender {record.sender} is not a known, active trading partner."))
     if parsed.recipient_id and (parsed.recipient_id != settings.EDI_OWN_ID
                                 or parsed.recipient_qualifier not in ("", settings.EDI_OWN_QUALIFIER)):
         problems.append(Problem(Code.RECIPIENT_NOT_ACTUAL_RECIPIENT, 1, "UNB",
@@ -168,13 +171,44 @@ def _message_syntax_problems(parsed: codec.Interchange) -> dict[int, list[Proble
     return found
 
 
+class ReprocessRefused(Exception):
+    """The interchange cannot be run again (accepted, a duplicate, outbound, or a spoofed sender)."""
+
+
+def interchange_reprocess(*, interchange_id: int) -> InterchangeResult:
+    """Run a rejected or partly accepted inbound interchange again, once what it needed is put right
+    (the partner added or enabled, an order arrived): only its rejected messages, so nothing that
+    was accepted is applied twice. The outcome replaces the stored one and a new CONTRL is sent."""
+    with transaction.atomic():
+        record = Interchange.objects.select_for_update().select_related("partner__supplier").get(pk=interchange_id)
+        if record.direction != Interchange.Direction.INBOUND or record.status not in (
+                Interchange.Status.REJECTED, Interchange.Status.PARTIALLY_ACCEPTED):
+            raise ReprocessRefused(f"Interchange {record.control_ref} is {record.get_status_display().lower()}; "
+                                   "only rejected or partly accepted inbound interchanges are run again.")
+        if any(error.get("foreign_mailbox") for error in record.errors):
+            raise ReprocessRefused(f"Interchange {record.control_ref} arrived in another partner's mailbox; it is not run again.")
+        parsed = codec.parse_file(bytes(record.raw))[0]
+        partner = record.partner
+        if partner is None and parsed.sender_id:
+            partner = (TradingPartner.objects.select_related("supplier")
+                       .filter(edi_id=parsed.sender_id, qualifier=parsed.sender_qualifier, is_active=True).first())
+            if partner is not None and Interchange.objects.filter(
+                    partner=partner, direction=Interchange.Direction.INBOUND, control_ref=record.control_ref).exclude(
+                    status=Interchange.Status.DUPLICATE).exists():
+                raise ReprocessRefused(f"Interchange {record.control_ref} has since been received from {partner}.")
+            record.partner = partner
+        previous = record.messages
+        only = {index for index, message in enumerate(previous) if message["status"] != "accepted"}
+        return _process(parsed, record=record, partner=partner, only=only, previous=previous)
+
+
 class _DryRun(Exception):
     """Raised inside a test interchange's savepoint to roll its effects back after a full check."""
 
 
-def _process(parsed: codec.Interchange, *, record: Interchange, partner: TradingPartner | None,
+def _process(parsed: codec.Interchange, *, record: Interchange, partner: TradingPartner | None, foreign_mailbox: bool = False,
              only: set[int] | None = None, previous: list[dict] | None = None) -> InterchangeResult:
-    problems = _interchange_problems(parsed, partner=partner, record=record)
+    problems = _interchange_problems(parsed, partner=partner, record=record, foreign_mailbox=foreign_mailbox)
     syntax = _message_syntax_problems(parsed)
     results: list[MessageResult] = []
     actor = partner_actor(partner) if partner else None
@@ -197,7 +231,8 @@ def _process(parsed: codec.Interchange, *, record: Interchange, partner: Trading
     else:
         status = Interchange.Status.REJECTED
     record.status = status
-    record.errors = [{**p.as_json(), "level": "interchange"} for p in problems] + [
+    record.errors = [{**p.as_json(), "level": "interchange", **({"foreign_mailbox": True} if foreign_mailbox else {})}
+                     for p in problems] + [
         {**p.as_json(), "level": "message", "message": r.ref} for r in results for p in r.errors]
     record.messages = [{**r.as_json(), "identifier": list(r.identifier)} for r in results]
     answer = None
