@@ -1,9 +1,13 @@
 """Load demo suppliers, users and purchase orders (idempotent: running it again changes nothing)."""
+import io
 import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -13,6 +17,7 @@ from collaboration.documents import parse_purchase_order, parse_shipment
 from collaboration.models import Channel, ItemRule, Membership, PurchaseOrder, Shipment, Supplier, TolerancePolicy
 
 DEMO_PASSWORD = "portal-demo-2026"
+EDI_PARTNER = ("7612345000004", "14")  # Alpenguss's UNB identity (a GLN)
 # Code, name, GS1 Company Prefix (for the SSCCs on their labels).
 SUPPLIERS = [("NORDWERK", "Nordwerk Metallteile GmbH", "4012345"), ("ALPENGUSS", "Alpenguss AG", "7612345")]
 USERS = [
@@ -105,6 +110,10 @@ class Command(BaseCommand):
             # Bolts ship with their lot; cast housings need a material certificate on every ASN.
             ItemRule.objects.get_or_create(item="BLT-M8-40", defaults={"lot_controlled": True})
             ItemRule.objects.get_or_create(item="HSG-1040", defaults={"required_documents": ["material_certificate"]})
+            if apps.is_installed("edi"):
+                # Alpenguss trades by EDIFACT: its orders are also written as ORDERS files to its mailbox.
+                call_command("edi_partner", "add", "--supplier", "ALPENGUSS", "--edi-id", EDI_PARTNER[0],
+                             "--qualifier", EDI_PARTNER[1], stdout=io.StringIO())
             actor = Actor.system("demo-data", channel=Channel.ERP)
             for data in [] if options["without_orders"] else demo_orders(date.today()):
                 # The demo's dates move with today; an order already loaded stays as it is.
@@ -119,6 +128,10 @@ class Command(BaseCommand):
         for email, code, role in USERS:
             self.stdout.write(f"  supplier {code:<10} {role:<9} {email}")
         self.stdout.write(f"  buyer (staff, admin)        {BUYER}")
+        if apps.is_installed("edi"):
+            mailbox = settings.EDI_MAILBOX_ROOT / "ALPENGUSS"
+            self.stdout.write(f"EDIFACT partner ALPENGUSS ({EDI_PARTNER[1]}:{EDI_PARTNER[0]}): ORDERS and CONTRL in {mailbox}/out,"
+                              f" drop ORDRSP / DESADV files into {mailbox}/in")
 
     def _acknowledged_and_shipped(self, supplier: Supplier) -> None:
         """Nordwerk's first order accepted and part of it on its way: one ASN, a pallet of cartons."""
