@@ -180,7 +180,7 @@ def interchange_reprocess(*, interchange_id: int) -> InterchangeResult:
     (the partner added or enabled, an order arrived): only its rejected messages, so nothing that
     was accepted is applied twice. The outcome replaces the stored one and a new CONTRL is sent."""
     with transaction.atomic():
-        record = Interchange.objects.select_for_update().select_related("partner__supplier").get(pk=interchange_id)
+        record = Interchange.objects.select_for_update(of=("self",)).select_related("partner__supplier").get(pk=interchange_id)
         if record.direction != Interchange.Direction.INBOUND or record.status not in (
                 Interchange.Status.REJECTED, Interchange.Status.PARTIALLY_ACCEPTED):
             raise ReprocessRefused(f"Interchange {record.control_ref} is {record.get_status_display().lower()}; "
