@@ -22,14 +22,30 @@ class TradingPartnerAdmin(admin.ModelAdmin):
 class InterchangeAdmin(admin.ModelAdmin):
     """What came in and went out, with its status, errors and answer; rejected ones can be run again."""
 
-    list_display = ["created_at", "direction", "partner", "control_ref", "status", "message_types", "file_name"]
+    list_display = ["created_at", "direction", "partner_code", "control_ref", "status", "types", "file_name"]
     list_filter = ["direction", "status", "partner"]
     search_fields = ["control_ref", "file_name", "sender"]
     list_select_related = ["partner__supplier"]
     readonly_fields = ["partner", "direction", "control_ref", "sender", "recipient", "status", "file_name", "message_types",
-                       "created_at", "answer_link", "outcome", "errors_list", "segments", "raw_text"]
+                       "created_at", "answer_link", "replies_to", "outcome", "errors_list", "segments", "raw_text"]
     exclude = ["raw", "errors", "messages", "answer"]
     actions = ["reprocess"]
+
+    @admin.display(description="Partner", ordering="partner__supplier__code")
+    def partner_code(self, interchange: Interchange) -> str:
+        return interchange.partner.supplier.code if interchange.partner else "(unknown sender)"
+
+    @admin.display(description="Messages")
+    def types(self, interchange: Interchange) -> str:
+        return ", ".join(interchange.message_types)
+
+    @admin.display(description="In answer to")
+    def replies_to(self, interchange: Interchange) -> str:
+        answered = Interchange.objects.filter(answer=interchange).only("pk", "direction", "control_ref").first()
+        if answered is None:
+            return "—"
+        return format_html('<a href="{}">{} {}</a>', reverse("admin:edi_interchange_change", args=[answered.pk]),
+                           answered.get_direction_display(), answered.control_ref)
 
     @admin.display(description="Raw interchange")
     def raw_text(self, interchange: Interchange) -> str:
@@ -102,3 +118,6 @@ class InterchangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the record of what was exchanged is kept

@@ -69,8 +69,8 @@ class Interchange(models.Model):
         PARTIALLY_ACCEPTED = "partially_accepted", "Partially accepted"
         REJECTED = "rejected", "Rejected"
         DUPLICATE = "duplicate", "Duplicate"
-        PENDING = "pending", "Waiting to be written"
-        SENT = "sent", "Written to the mailbox"
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
         ACKNOWLEDGED = "acknowledged", "Acknowledged by the partner (CONTRL)"
         REFUSED = "refused", "Rejected by the partner (CONTRL)"
 

@@ -19,6 +19,9 @@ def test_change_page_shows_segments_outcome_and_the_contrl_answer(partner, nordw
     assert "12 at segment 6 (LIN): LIN 10: reason_code: Unknown reason" in page
     answer = Interchange.objects.get(pk=result.interchange_id).answer
     assert f"/admin/edi/interchange/{answer.pk}/change/" in page and answer.message_types == ["CONTRL"]
+    contrl_page = admin_client.get(f"/admin/edi/interchange/{answer.pk}/change/").content.decode()
+    assert f'/admin/edi/interchange/{result.interchange_id}/change/">Inbound IC0001</a>' in contrl_page
+    assert "UCM+1+ORDRSP:D:96A:UN+4" in contrl_page and "Delete" not in contrl_page
 
 
 def test_reprocess_runs_a_rejected_interchange_again_once_the_order_is_there(partner, nordwerk, admin_client):
