@@ -104,6 +104,7 @@ def _save(*, document: ShipmentDocument, actor: Actor, submit: bool) -> Shipment
             _require_quality_documents(document=document, order_lines=order_lines, supplier_id=supplier.pk)
         ssccs = _ssccs(document=document, shipment=shipment, supplier=supplier)
         correction = shipment is not None and shipment.status == Shipment.Status.SUBMITTED
+        fresh = shipment is None
         shipment = shipment or Shipment(supplier=supplier, number=document.number)
         for field in ("ship_to", "despatch_date", "expected_arrival", "carrier", "tracking_number"):
             setattr(shipment, field, getattr(document, field))
@@ -112,10 +113,10 @@ def _save(*, document: ShipmentDocument, actor: Actor, submit: bool) -> Shipment
             shipment.revision += 1
             shipment.submitted_at = timezone.now()
         shipment.save()
-        _replace_content(shipment=shipment, document=document, order_lines=order_lines, ssccs=ssccs)
+        written = _replace_content(shipment=shipment, document=document, order_lines=order_lines, ssccs=ssccs, fresh=fresh)
         action = "shipment.corrected" if correction else "shipment.submitted" if submit else "shipment.draft_saved"
         if submit:
-            _publish(shipment, action)
+            _publish(shipment, action, written)
         audit_record(actor=actor, action=action, obj=shipment, supplier=supplier,
                      after={"number": shipment.number, "revision": shipment.revision, "lines": len(document.lines),
                             "packages": len(document.packages)})
@@ -260,9 +261,12 @@ def _reserved_prefixes(supplier) -> set[str]:
 
 
 def _replace_content(*, shipment: Shipment, document: ShipmentDocument, order_lines: dict[int, PurchaseOrderLine],
-                     ssccs: list[str]) -> None:
-    shipment.packages.all().delete()
-    shipment.lines.all().delete()
+                     ssccs: list[str], fresh: bool) -> tuple[list[ShipmentLine], list[Package], list[PackageContent]]:
+    """Write lines, packages and contents (replacing what a stored shipment had); returns the rows
+    written, with their relations set, so the event can be built without reading them back."""
+    if not fresh:
+        shipment.packages.all().delete()
+        shipment.lines.all().delete()
     lines = {
         entry.line: ShipmentLine(shipment=shipment, line_number=entry.line, order_line=order_lines[entry.line],
                                  quantity=entry.quantity, lot=entry.lot, serial_numbers=list(entry.serial_numbers))
@@ -283,22 +287,31 @@ def _replace_content(*, shipment: Shipment, document: ShipmentDocument, order_li
         Package.objects.bulk_create([packages[reference] for reference in level])
         created = set(level)
         level = [reference for reference, parent in parents.items() if parent in created]
-    PackageContent.objects.bulk_create(
+    contents = PackageContent.objects.bulk_create(
         PackageContent(package=packages[entry.reference], shipment_line=lines[content.line], quantity=content.quantity)
         for entry in document.packages for content in entry.contents
     )
+    return sorted(lines.values(), key=lambda line: line.line_number), list(packages.values()), contents
 
 
-def _publish(shipment: Shipment, event_type: str) -> None:
+def _publish(shipment: Shipment, event_type: str,
+             written: tuple[list[ShipmentLine], list[Package], list[PackageContent]] | None = None) -> None:
     """One event per purchase order the shipment carries (the outbox orders events per order); each
-    also lists the whole shipment's lines, so an ERP that files one document can build it from any."""
-    lines = list(shipment.lines.select_related("order_line__purchase_order").prefetch_related("packed__package"))
+    also lists the whole shipment's lines, so an ERP that files one document can build it from any.
+    `written` is what _replace_content just stored (else it is read from the database)."""
+    if written is None:  # a cancellation: the orders it concerned, nothing of the content
+        lines, package_rows, contents = list(shipment.lines.select_related("order_line__purchase_order")), [], []
+    else:
+        lines, package_rows, contents = written
+    packed: dict[int, list[PackageContent]] = defaultdict(list)
+    for content in sorted(contents, key=lambda c: c.package.position):
+        packed[content.shipment_line_id].append(content)
     by_order: dict[str, list[ShipmentLine]] = defaultdict(list)
     for line in lines:
         by_order[line.order_line.purchase_order.number].append(line)
     packages = [
         {"sscc": p.sscc, "kind": p.kind, "parent": p.parent.sscc if p.parent_id else ""}
-        for p in shipment.packages.select_related("parent")
+        for p in package_rows
     ]
     everything = [
         {"purchase_order": line.order_line.purchase_order.number, "order_line": line.order_line.line_number,
@@ -319,7 +332,7 @@ def _publish(shipment: Shipment, event_type: str) -> None:
                 {"line": line.line_number, "order_line": line.order_line.line_number, "item": line.order_line.item,
                  "quantity": decimal_text(line.quantity), "uom": line.order_line.uom, "lot": line.lot,
                  "serial_numbers": line.serial_numbers,
-                 "packages": [{"sscc": c.package.sscc, "quantity": decimal_text(c.quantity)} for c in line.packed.all()]}
+                 "packages": [{"sscc": c.package.sscc, "quantity": decimal_text(c.quantity)} for c in packed[line.pk]]}
                 for line in order_lines
             ] if event_type != "shipment.cancelled" else [],
             "packages": packages if event_type != "shipment.cancelled" else [],
