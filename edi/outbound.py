@@ -35,11 +35,16 @@ def partner_party(partner: TradingPartner) -> tuple[str, ...]:
 
 def next_control_ref(partner: TradingPartner) -> str:
     """The partner's next interchange control reference: a locked counter, so never twice."""
-    counter = TradingPartner.objects.select_for_update().get(pk=partner.pk)
-    counter.last_control_ref += 1
-    counter.save(update_fields=["last_control_ref"])
-    partner.last_control_ref = counter.last_control_ref
-    return f"{counter.last_control_ref:08d}"
+    return reserve_control_refs(partner, 1)[0]
+
+
+def reserve_control_refs(partner: TradingPartner, count: int) -> list[str]:
+    """`count` consecutive control references of the partner, taken under its row lock."""
+    counter = TradingPartner.objects.select_for_update().only("last_control_ref").get(pk=partner.pk)
+    first = counter.last_control_ref + 1
+    TradingPartner.objects.filter(pk=partner.pk).update(last_control_ref=counter.last_control_ref + count)
+    partner.last_control_ref = counter.last_control_ref + count
+    return [f"{number:08d}" for number in range(first, first + count)]
 
 
 def file_name_for(control_ref: str, message_type: str, tag: str = "") -> str:
@@ -57,19 +62,25 @@ def outbound_path(interchange: Interchange) -> Path:
     return mailbox_out(interchange.partner) / interchange.file_name
 
 
-def queue(*, partner: TradingPartner | None, recipient: tuple[str, ...], control_ref: str, syntax_id: str,
+def build(*, partner: TradingPartner | None, recipient: tuple[str, ...], control_ref: str, syntax_id: str,
           syntax_version: str, messages: list[tuple[str, tuple[str, str, str], list]], tag: str = "") -> Interchange:
-    """Build one interchange and store it as pending; written to the mailbox once committed."""
+    """One outbound interchange, built and not yet stored (raises UnencodableCharacter)."""
     raw = build_interchange(
         sender=own_party(), recipient=recipient, control_ref=control_ref, syntax_id=syntax_id,
         syntax_version=syntax_version, una=True, line_breaks=True,
         messages=[(kind, *identifier, str(index), body) for index, (kind, identifier, body) in enumerate(messages, 1)],
     )
-    interchange = Interchange.objects.create(
+    return Interchange(
         partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=control_ref,
         sender=":".join(own_party()), recipient=":".join(recipient)[:40], status=Interchange.Status.PENDING, raw=raw,
         file_name=file_name_for(control_ref, messages[0][0], tag), message_types=sorted({kind for kind, _, _ in messages}),
     )
+
+
+def queue(**values) -> Interchange:
+    """Build one interchange and store it as pending; written to the mailbox once committed."""
+    interchange = build(**values)
+    interchange.save()
     transaction.on_commit(_nudge_writer, robust=True)
     return interchange
 
@@ -81,30 +92,37 @@ def _nudge_writer() -> None:
 
 
 def queue_purchase_orders(sender, *, published: list[tuple[PurchaseOrder, dict, list | None]], **kwargs) -> None:
-    """Receiver of `purchase_orders_published`: ORDERS for new orders, ORDCHG for revisions, to EDI partners."""
+    """Receiver of `purchase_orders_published`: ORDERS for new orders, ORDCHG for revisions, to EDI
+    partners; one control reference block per partner and one insert for the whole batch."""
     partners = {p.supplier_id: p for p in TradingPartner.objects.filter(
         supplier_id__in={po.supplier_id for po, _, _ in published}, is_active=True)}
+    wanted: dict[int, list[tuple[PurchaseOrder, str, list]]] = {}
     for po, document, changes in published:
         partner = partners.get(po.supplier_id)
-        if partner is None:
-            continue
-        kind, body = order_message_body(document, changes=changes, syntax_id=partner.charset)
-        if kind not in partner.message_types:
-            continue
-        control_ref = next_control_ref(partner)
-        try:
-            queue(partner=partner, recipient=partner_party(partner), control_ref=control_ref, syntax_id=partner.charset,
-                  syntax_version=str(partner.syntax_version), messages=[(kind, DIRECTORIES[partner.directory], body)],
-                  tag=po.number)
-        except UnencodableCharacter as error:
-            # The order cannot be written in the partner's character set: kept visible for the buyer,
-            # never half-sent.
-            Interchange.objects.create(
-                partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=control_ref,
-                sender=":".join(own_party()), recipient=":".join(partner_party(partner))[:40],
-                status=Interchange.Status.REJECTED, raw=b"", file_name=file_name_for(control_ref, kind, po.number),
-                message_types=[kind], errors=[{"code": "21", "segment": 0, "tag": "", "text": f"{po.number}: {error}"}],
-            )
+        if partner is not None:
+            kind, body = order_message_body(document, changes=changes, syntax_id=partner.charset)
+            if kind in partner.message_types:
+                wanted.setdefault(partner.pk, []).append((po, kind, body))
+    rows = []
+    for partner_id, messages in wanted.items():
+        partner = next(p for p in partners.values() if p.pk == partner_id)
+        for control_ref, (po, kind, body) in zip(reserve_control_refs(partner, len(messages)), messages):
+            try:
+                rows.append(build(partner=partner, recipient=partner_party(partner), control_ref=control_ref,
+                                  syntax_id=partner.charset, syntax_version=str(partner.syntax_version),
+                                  messages=[(kind, DIRECTORIES[partner.directory], body)], tag=po.number))
+            except UnencodableCharacter as error:
+                # The order cannot be written in the partner's character set: kept visible for the
+                # buyer, never half-sent.
+                rows.append(Interchange(
+                    partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=control_ref,
+                    sender=":".join(own_party()), recipient=":".join(partner_party(partner))[:40],
+                    status=Interchange.Status.REJECTED, raw=b"", file_name=file_name_for(control_ref, kind, po.number),
+                    message_types=[kind], errors=[{"code": "21", "segment": 0, "tag": "", "text": f"{po.number}: {error}"}],
+                ))
+    if rows:
+        Interchange.objects.bulk_create(rows)
+        transaction.on_commit(_nudge_writer, robust=True)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
