@@ -85,6 +85,8 @@ bench: install
 	$(BIN)/python bench/fault_runs.py
 	$(BIN)/python bench/shipments.py
 	$(BIN)/python bench/labels.py
+	$(BIN)/python bench/edi_codec.py
+	$(BIN)/python bench/edi_inbound.py --database postgres
 
 clean:
 	rm -rf var .pytest_cache
