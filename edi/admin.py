@@ -61,16 +61,17 @@ class InterchangeAdmin(admin.ModelAdmin):
 
     @admin.display(description="Messages")
     def outcome(self, interchange: Interchange) -> str:
-        if not interchange.messages:
+        results = list(interchange.results.all())
+        if not results:
             return "—"
         return format_html(
             "<table><thead><tr><th>Message</th><th>Type</th><th>Status</th><th>Errors</th><th>Result</th></tr></thead>"
             "<tbody>{}</tbody></table>",
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
-                (m["ref"], m["type"], m["status"],
-                 "; ".join(f"{e['code']} at segment {e['segment']} ({e.get('tag', '')}): {e['text']}" for e in m["errors"]) or "—",
-                 ", ".join(f"{key}: {value}" for key, value in m.get("result", {}).items()) or "—")
-                for m in interchange.messages
+                (m.ref, m.type, m.status,
+                 "; ".join(f"{e['code']} at segment {e['segment']} ({e.get('tag', '')}): {e['text']}" for e in m.errors) or "—",
+                 ", ".join(f"{key}: {value}" for key, value in m.result.items()) or "—")
+                for m in results
             )),
         )
 

@@ -23,7 +23,7 @@ from edi import codec
 from edi.codec import Message
 from edi.contrl import MessageResult, Problem, apply_contrl, contrl_identifier, contrl_segments
 from edi.desadv import apply_despatch_advice
-from edi.models import Interchange, TradingPartner
+from edi.models import Interchange, InterchangeMessage, TradingPartner
 from edi.orders import fit_text
 from edi.ordrsp import apply_order_response
 from edi.outbound import UNKNOWN_SENDERS, next_control_ref, outbound_path, partner_party, queue
@@ -79,10 +79,6 @@ def _party(identifier: str, qualifier: str) -> str:
 def receive_interchange(parsed: codec.Interchange, *, file_name: str, resume: bool = False,
                         mailbox_partner: TradingPartner | None = None) -> InterchangeResult:
     sender = _party(parsed.sender_id, parsed.sender_qualifier)
-    if resume:
-        done = _already_recorded(parsed, file_name=file_name, sender=sender)
-        if done is not None:
-            return done
     partner = None
     if parsed.sender_id:
         partner = (TradingPartner.objects.select_related("supplier")
@@ -90,17 +86,27 @@ def receive_interchange(parsed: codec.Interchange, *, file_name: str, resume: bo
     foreign_mailbox = mailbox_partner is not None and partner is not None and partner.pk != mailbox_partner.pk
     if foreign_mailbox:
         partner = None  # a file in one partner's mailbox claiming to come from another
-    with transaction.atomic():
-        record = _record(parsed, partner=partner, sender=sender, file_name=file_name)
-        return _process(parsed, record=record, partner=partner, foreign_mailbox=foreign_mailbox)
+    record = _already_recorded(parsed, file_name=file_name, sender=sender) if resume else None
+    if record is not None and record.status != Interchange.Status.RECEIVED:
+        return stored_result(record)
+    if record is None:  # (else: cut off by a crash; it goes on after its last message done)
+        with transaction.atomic():
+            record = _record(parsed, partner=partner, sender=sender, file_name=file_name)
+    return _process(parsed, record=record, partner=partner, foreign_mailbox=foreign_mailbox)
 
 
-def _already_recorded(parsed: codec.Interchange, *, file_name: str, sender: str) -> InterchangeResult | None:
+def _already_recorded(parsed: codec.Interchange, *, file_name: str, sender: str) -> Interchange | None:
     for stored in Interchange.objects.filter(direction=Interchange.Direction.INBOUND, file_name=file_name[-255:],
                                              control_ref=parsed.control_ref[:MAX_CONTROL_REF], sender=sender[:40]):
         if bytes(stored.raw) == parsed.raw:
-            return stored_result(stored)
+            return stored
     return None
+
+
+def _message_result(stored: InterchangeMessage) -> MessageResult:
+    return MessageResult(ref=stored.ref, type=stored.type, identifier=tuple(stored.identifier), group_ref=None,
+                         status=stored.status, summary=stored.result,
+                         errors=[Problem(e["code"], e["segment"], e.get("tag", ""), e["text"]) for e in stored.errors])
 
 
 def stored_result(stored: Interchange) -> InterchangeResult:
@@ -108,9 +114,7 @@ def stored_result(stored: Interchange) -> InterchangeResult:
     answer = stored.answer
     return InterchangeResult(
         file=stored.file_name, sender=stored.sender, control_ref=stored.control_ref, status=stored.status,
-        messages=[MessageResult(ref=m["ref"], type=m["type"], identifier=tuple(m.get("identifier", ())), group_ref=None,
-                                status=m["status"], errors=[Problem(e["code"], e["segment"], e.get("tag", ""), e["text"]) for e in m["errors"]],
-                                summary=m.get("result", {})) for m in stored.messages],
+        messages=[_message_result(message) for message in stored.results.all()],
         errors=[Problem(e["code"], e["segment"], e.get("tag", ""), e["text"]) for e in stored.errors if e.get("level") == "interchange"],
         contrl=str(outbound_path(answer)) if answer else None, interchange_id=stored.pk,
     )
@@ -196,10 +200,11 @@ def interchange_reprocess(*, interchange_id: int) -> InterchangeResult:
                     partner=partner, direction=Interchange.Direction.INBOUND, control_ref=record.control_ref).exclude(
                     status=Interchange.Status.DUPLICATE).exists():
                 raise ReprocessRefused(f"Interchange {record.control_ref} has since been received from {partner}.")
-            record.partner = partner
-        previous = record.messages
-        only = {index for index, message in enumerate(previous) if message["status"] != "accepted"}
-        return _process(parsed, record=record, partner=partner, only=only, previous=previous)
+        record.partner = partner
+        record.status = Interchange.Status.RECEIVED  # in progress: a second reprocess waits its turn
+        record.save(update_fields=["partner", "status"])
+    rerun = {message.position for message in record.results.all() if message.status != "accepted"}
+    return _process(parsed, record=record, partner=partner, rerun=rerun)
 
 
 class _DryRun(Exception):
@@ -207,20 +212,38 @@ class _DryRun(Exception):
 
 
 def _process(parsed: codec.Interchange, *, record: Interchange, partner: TradingPartner | None, foreign_mailbox: bool = False,
-             only: set[int] | None = None, previous: list[dict] | None = None) -> InterchangeResult:
+             rerun: set[int] | None = None) -> InterchangeResult:
+    """Each message in a transaction of its own with the row recording what became of it (so a
+    long interchange holds no order's lock for longer than one message, and one cut off by a crash
+    goes on where it stopped); then the outcome and the CONTRL. `rerun`: positions to do again."""
     problems = _interchange_problems(parsed, partner=partner, record=record, foreign_mailbox=foreign_mailbox)
     syntax = _message_syntax_problems(parsed)
+    done = {stored.position: stored for stored in record.results.all()}
+    actor = partner_actor(partner) if partner and not problems else None
     results: list[MessageResult] = []
-    actor = partner_actor(partner) if partner else None
+    unsaved: set[int] = set()  # rejected without being tried: recorded with the outcome
     for index, message in enumerate(parsed.messages):
+        if index in done and (rerun is None or index not in rerun):
+            results.append(_message_result(done[index]))
+            continue
         result = MessageResult(ref=message.ref, type=message.type, group_ref=message.group_ref,
                                identifier=(message.type, message.version, message.release, message.agency))
-        if only is not None and index not in only and previous and index < len(previous):
-            result.status, result.summary = previous[index]["status"], previous[index].get("result", {})
-        elif problems or index in syntax:
+        if problems or index in syntax:
             result.status, result.errors = "rejected", syntax.get(index, [])
-        else:
-            _apply(message, result=result, partner=partner, actor=actor, record=record, test=parsed.is_test)
+            results.append(result)
+            unsaved.add(index)
+            continue
+        try:
+            with transaction.atomic():
+                _apply(message, result=result, partner=partner, actor=actor, record=record, test=parsed.is_test)
+                _store_result(record, index, result, replace=index in done)
+        except IntegrityError:
+            # Another worker taking up the same file after a crash did this message first; its
+            # effects stand, ours were rolled back with the transaction.
+            first = InterchangeMessage.objects.filter(interchange=record, position=index).first()
+            if first is None:
+                raise
+            result = _message_result(first)
         results.append(result)
     if problems or not results:
         status = Interchange.Status.DUPLICATE if record.status == Interchange.Status.DUPLICATE else Interchange.Status.REJECTED
@@ -230,19 +253,37 @@ def _process(parsed: codec.Interchange, *, record: Interchange, partner: Trading
         status = Interchange.Status.PARTIALLY_ACCEPTED
     else:
         status = Interchange.Status.REJECTED
-    record.status = status
-    record.errors = [{**p.as_json(), "level": "interchange", **({"foreign_mailbox": True} if foreign_mailbox else {})}
-                     for p in problems] + [
-        {**p.as_json(), "level": "message", "message": r.ref} for r in results for p in r.errors]
-    record.messages = [{**r.as_json(), "identifier": list(r.identifier)} for r in results]
-    answer = None
-    if not results or any(r.type != "CONTRL" for r in results):  # a CONTRL is never answered
-        answer = _queue_contrl(parsed, partner=partner, record=record, problems=problems, results=results)
-    record.answer = answer
-    record.save(update_fields=["status", "errors", "messages", "answer", "partner"])
+    with transaction.atomic():
+        for index in sorted(unsaved & set(done)):
+            _store_result(record, index, results[index], replace=True)
+        InterchangeMessage.objects.bulk_create(_result_row(record, index, results[index]) for index in sorted(unsaved - set(done)))
+        record.status = status
+        record.errors = [{**p.as_json(), "level": "interchange", **({"foreign_mailbox": True} if foreign_mailbox else {})}
+                         for p in problems] + [
+            {**p.as_json(), "level": "message", "message": r.ref} for r in results for p in r.errors]
+        answer = None
+        if not results or any(r.type != "CONTRL" for r in results):  # a CONTRL is never answered
+            answer = _queue_contrl(parsed, partner=partner, record=record, problems=problems, results=results)
+        record.answer = answer
+        record.save(update_fields=["status", "errors", "answer", "partner"])
     return InterchangeResult(file=record.file_name, sender=record.sender, control_ref=record.control_ref,
                              status=status, messages=results, errors=problems,
                              contrl=str(outbound_path(answer)) if answer else None, interchange_id=record.pk)
+
+
+def _result_row(record: Interchange, index: int, result: MessageResult) -> InterchangeMessage:
+    return InterchangeMessage(interchange=record, position=index, ref=result.ref[:14], type=result.type[:6],
+                              identifier=list(result.identifier), status=result.status,
+                              errors=[p.as_json() for p in result.errors], result=result.summary)
+
+
+def _store_result(record: Interchange, index: int, result: MessageResult, *, replace: bool) -> None:
+    row = _result_row(record, index, result)
+    if replace:
+        InterchangeMessage.objects.filter(interchange=record, position=index).update(
+            status=row.status, errors=row.errors, result=row.result)
+    else:
+        row.save()
 
 
 def _apply(message: Message, *, result: MessageResult, partner: TradingPartner, actor: Actor, record: Interchange,

@@ -84,7 +84,6 @@ class Interchange(models.Model):
     file_name = models.CharField(max_length=255, blank=True)
     message_types = models.JSONField(default=list)
     errors = models.JSONField(default=list, help_text="Syntax and content errors, each with code, segment and text.")
-    messages = models.JSONField(default=list, help_text="Per message: type, reference, status, errors and what it did.")
     answer = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                help_text="The CONTRL sent for it (inbound) or received for it (outbound).")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,3 +100,24 @@ class Interchange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.control_ref} ({self.status})"
+
+
+class InterchangeMessage(models.Model):
+    """What became of one message of an inbound interchange; stored in the transaction of its effects,
+    so an interchange taken up again after a crash goes on after the last message done."""
+
+    interchange = models.ForeignKey(Interchange, on_delete=models.CASCADE, related_name="results")
+    position = models.PositiveIntegerField(help_text="0 for the first message of the interchange.")
+    ref = models.CharField(max_length=14, help_text="UNH 0062.")
+    type = models.CharField(max_length=6)
+    identifier = models.JSONField(default=list, help_text="Type, version, release, agency.")
+    status = models.CharField(max_length=10)
+    errors = models.JSONField(default=list)
+    result = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["interchange", "position"]
+        constraints = [models.UniqueConstraint(fields=["interchange", "position"], name="interchange_message_once")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.ref} ({self.status})"

@@ -168,3 +168,34 @@ def test_end_to_end_from_the_mailbox_to_a_decided_acknowledgement_at_the_erp(ord
     assert {line["line"]: line["decision"] for line in event["payload"]["lines"]} == {10: "accepted", 20: "accepted"}
     assert erp_receiver.bad_signatures == 0
     assert Interchange.objects.get(direction="in").status == "accepted"
+
+
+def test_an_interchange_cut_off_between_two_messages_goes_on_after_the_last_one_done(orders, partner, settings, monkeypatch):
+    from edi import inbound
+
+    settings.EDI_PROCESSING_STALE_SECONDS = 0
+    data = interchange(ordrsp("PO-7001", "29"), ordrsp("PO-7002", "29"), ordrsp("PO-7003", "29"), ref="MULTI")
+    claimed = Path(partner.inbound_dir) / "processing" / "20261120T093000-abcd1234-multi.edi"
+    claimed.parent.mkdir()
+    claimed.write_bytes(data)
+    real_apply, calls = inbound._apply, []
+
+    def dies_on_the_second(message, **kwargs):
+        calls.append(message.ref)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the worker is killed here
+        return real_apply(message, **kwargs)
+
+    monkeypatch.setattr(inbound, "_apply", dies_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        receive_file(data, file_name=claimed.name, mailbox_partner=partner)
+    monkeypatch.setattr(inbound, "_apply", real_apply)
+    record = Interchange.objects.get(direction="in")
+    assert record.status == "received" and record.results.count() == 1  # the first message is done and recorded
+
+    [result] = poll_mailboxes()
+
+    assert result.status == "accepted" and [m.status for m in result.messages] == ["accepted"] * 3
+    assert sorted(Acknowledgement.objects.values_list("purchase_order__number", flat=True)) == ["PO-7001", "PO-7002", "PO-7003"]
+    assert Interchange.objects.filter(direction="in").count() == 1 and record.results.count() == 3
+    assert folder(partner, "processed") == [claimed.name]
