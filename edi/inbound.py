@@ -1,8 +1,9 @@
 """Inbound interchanges: who sent it, never twice, each message through the domain services, a CONTRL back.
 
-One database transaction per interchange: the interchange record (raw bytes), every accepted
-message's effects (each in a savepoint of its own, so a rejected message changes nothing),
-the outcome and the queued CONTRL commit together or not at all. The partner acts through an
+Transactions: the interchange record (raw bytes; its reference taken) commits first; then each
+message commits on its own with the row saying what became of it (a rejected message changes
+nothing; a crash loses at most the message under way, and the file taken up again goes on
+after the last one done); last, the outcome and the queued CONTRL. The partner acts through an
 `Actor` on the EDI channel with the scopes its enabled message types give, so an ORDRSP meets
 exactly the rules a portal user's acknowledgement meets.
 
