@@ -1,5 +1,5 @@
 """Sync figures per destination (outbox depth, sync lag, deliveries per minute, dead letters, mode,
-batch files), shared by the admin's delivery status page and /metrics in the Prometheus text format.
+batch files) and EDIFACT interchange outcomes, shared by the admin's delivery status page and /metrics in the Prometheus text format.
 
 /metrics is open by default (counts only, no business data); set METRICS_TOKEN to require
 `Authorization: Bearer <token>` from the scraper.
@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from collaboration.models import ExceptionCase
+from edi.models import Interchange
 from erp_bridge import batches
 from erp_bridge.models import DeliveryAttempt, DeliveryBatch, DestinationState, OutboxMessage
 
@@ -148,7 +149,19 @@ def render_metrics() -> str:
                      per_destination(lambda f: f.batch_count))
     lines += _family("portal_exception_cases_open", "gauge", "Cases waiting for a buyer.",
                      [({"kind": kind}, cases.get(kind, 0)) for kind in ExceptionCase.Kind.values])
+    interchanges = {(row["direction"], row["status"]): row["n"]
+                    for row in Interchange.objects.values("direction", "status").annotate(n=Count("id"))}
+    lines += _family("portal_edi_interchanges_total", "counter", "EDIFACT interchanges by direction and outcome.",
+                     [({"direction": direction, "status": status}, interchanges.get((direction, status), 0))
+                      for direction, statuses in EDI_STATUSES.items() for status in statuses])
     return "\n".join(lines) + "\n"
+
+
+_S = Interchange.Status
+EDI_STATUSES = {
+    Interchange.Direction.INBOUND: [_S.RECEIVED, _S.ACCEPTED, _S.PARTIALLY_ACCEPTED, _S.REJECTED, _S.DUPLICATE],
+    Interchange.Direction.OUTBOUND: [_S.PENDING, _S.SENT, _S.ACKNOWLEDGED, _S.REFUSED, _S.REJECTED],
+}
 
 
 @never_cache

@@ -1,4 +1,4 @@
-"""The interchange browser: raw text, parsed segments, per-message outcome, the CONTRL sent, reprocess."""
+"""The interchange browser (raw text, parsed segments, per-message outcome, the CONTRL sent, reprocess) and the EDI figures of /metrics."""
 from __future__ import annotations
 
 from collaboration.models import Acknowledgement
@@ -52,3 +52,16 @@ def test_reprocess_of_a_partly_accepted_interchange_runs_only_its_rejected_messa
 
     assert Interchange.objects.get(pk=result.interchange_id).status == "accepted"
     assert sorted(Acknowledgement.objects.values_list("purchase_order__number", flat=True)) == ["PO-1", "PO-2"]
+
+
+def test_metrics_count_interchanges_by_direction_and_outcome(partner, nordwerk, client):
+    create_purchase_order("PO-1", supplier=nordwerk)
+    data = interchange(ordrsp("PO-1", "29"))
+    receive_file(data, file_name="a.edi")
+    receive_file(data, file_name="b.edi")  # a duplicate
+
+    text = client.get("/metrics").content.decode()
+
+    assert 'portal_edi_interchanges_total{direction="in",status="accepted"} 1' in text
+    assert 'portal_edi_interchanges_total{direction="in",status="duplicate"} 1' in text
+    assert 'portal_edi_interchanges_total{direction="out",status="pending"} 3' in text  # ORDERS + 2 CONTRL
