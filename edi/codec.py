@@ -382,8 +382,13 @@ class _Reader:
         return Segment(tag, elements, self.position)
 
     def check_repertoire(self, text: str) -> None:
-        """UNOA/UNOB: one error for the first character outside the level A/B repertoire (a byte the
-        charset cannot decode at all is reported once, above, not again here)."""
+        """One error for a control character in the data (no charset carries them as data: a NUL or
+        a line break inside a value), and under UNOA/UNOB for the first character outside the level
+        A/B repertoire (a byte the charset cannot decode at all is reported once, above, not here)."""
+        control = _control_pattern(self.separators).search(text)
+        if control:
+            self.issue(Code.INVALID_CHARACTERS, text[:3], f"control character U+{ord(control.group()):04X} in the data")
+            return
         if self.invalid_char is not None:
             bad = self.invalid_char.search(text)
             if bad:
@@ -454,6 +459,9 @@ class _Reader:
         if ic.test_indicator not in ("", "1"):
             self.issue(Code.INVALID_VALUE, "UNB", f"test indicator {ic.test_indicator!r} is not 1")
         # UNB was decoded before its own syntax identifier was known: check it against the charset now.
+        unb_text = self.separators.element.join(_flatten(unb.elements, self.separators))
+        if _control_pattern(self.separators).search(unb_text):
+            self.issue(Code.INVALID_CHARACTERS, "UNB", "control character in the interchange header")
         if self.invalid_char is not None:
             text = self.separators.element.join(_flatten(unb.elements, self.separators))
             bad = self.invalid_char.search(text)
@@ -591,6 +599,16 @@ class _Reader:
             self.issue(Code.MISSING, "UNE", f"UNE missing: interchange ends inside group {self.group.ref!r}", where)
             self.group = None
         self.issue(Code.MISSING, "UNZ", "UNZ missing: interchange not closed", where)
+
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f]")
+
+
+@functools.lru_cache(maxsize=32)
+def _control_pattern(separators: Separators) -> re.Pattern[str]:
+    """C0 controls and DEL, except those the interchange uses as separators (level B uses IS1–IS4)."""
+    controls = (chr(c) for c in [*range(0x20), 0x7F])
+    return re.compile("[" + "".join(re.escape(c) for c in controls if c not in separators.service_characters) + "]")
 
 
 def _parse_interchange(data: bytes, pos: int) -> tuple[Interchange, int]:
@@ -731,6 +749,9 @@ def build_interchange(
 
 
 def _check_encodable(value: str, tag: str, syntax_id: str, encoding: str, repertoire: frozenset[str] | None) -> None:
+    control = _CONTROLS.search(value)
+    if control:
+        raise UnencodableCharacter(f"{tag}: control character U+{ord(control.group()):04X} in {value!r} cannot be sent as data")
     if repertoire is not None:
         bad = next((c for c in value if c not in repertoire), None)
         if bad is not None:

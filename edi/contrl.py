@@ -100,7 +100,8 @@ def apply_contrl(message: Message, *, partner: TradingPartner, answer: Interchan
     uci = required(message, "UCI")
     reference = uci.component(1)
     sent = (Interchange.objects.select_for_update()
-            .filter(partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=reference).first())
+            .filter(partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=reference,
+                    status__in=[Interchange.Status.SENT, Interchange.Status.ACKNOWLEDGED, Interchange.Status.REFUSED]).first())
     if sent is None:
         raise ContentError.at(uci, Code.INVALID_VALUE, f"UCI: no interchange {reference!r} was sent to you.")
     action = uci.component(4)

@@ -27,6 +27,7 @@ from collaboration.actors import Actor
 from collaboration.documents import ShipmentDocument, validation_details
 from collaboration.errors import DomainError, NotFound
 from collaboration.gs1 import InvalidNumber, sscc_validate
+from collaboration.models import Shipment
 from collaboration.services.shipments import shipment_cancel, shipment_submit
 from edi.codec import Message, Segment
 from edi.ordrsp import domain_problems
@@ -34,7 +35,7 @@ from edi.segments import ContentError, ContentProblem, date_of, decimal_of, inte
 from edi.syntax_errors import SyntaxErrorCode as Code
 
 PACKAGE_KINDS = {"PX": "pallet", "201": "pallet", "CT": "carton", "BX": "carton", "CR": "crate"}
-FUNCTIONS = {"9": "submit", "5": "submit", "1": "cancel"}
+FUNCTIONS = {"9": "original", "5": "replacement", "1": "cancel"}
 
 
 @dataclass
@@ -158,7 +159,7 @@ def read_despatch_advice(message: Message) -> DespatchAdvice:
         details = "; ".join(f"{name}: {' '.join(map(str, texts)) if isinstance(texts, list) else texts}"
                             for name, texts in validation_details(error).items())
         raise ContentError.at(bgm, Code.INVALID_VALUE, f"The despatch advice is not valid: {details}") from None
-    return DespatchAdvice(number, "submit", document, bgm,
+    return DespatchAdvice(number, FUNCTIONS[function], document, bgm,
                           {str(position): line.segment for position, line in enumerate(lines.values())}, package_segments)
 
 
@@ -214,6 +215,12 @@ def _item(segments: list[Segment], default_order: str) -> tuple[tuple[str, int, 
 
 def apply_despatch_advice(message: Message, *, actor: Actor, supplier_id: int) -> dict:
     advice = read_despatch_advice(message)
+    sent = Shipment.objects.filter(supplier_id=supplier_id, number=advice.number).exclude(status=Shipment.Status.DRAFT).exists()
+    if advice.function == "original" and sent:
+        raise ContentError.at(advice.bgm, Code.INVALID_VALUE,
+                              f"Despatch advice {advice.number} was already sent; send a replacement (BGM 1225 = 5) to correct it.")
+    if advice.function == "replacement" and not sent:
+        raise ContentError.at(advice.bgm, Code.INVALID_VALUE, f"There is no despatch advice {advice.number} to replace.")
     try:
         if advice.function == "cancel":
             shipment = shipment_cancel(number=advice.number, supplier_id=supplier_id, actor=actor)

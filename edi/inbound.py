@@ -13,6 +13,8 @@ answered with error 26 but have no effect; the unique constraint decides under c
 """
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -31,6 +33,7 @@ from edi.outbound import UNKNOWN_SENDERS, next_control_ref, outbound_path, partn
 from edi.segments import ContentError
 from edi.syntax_errors import SyntaxErrorCode as Code
 
+logger = logging.getLogger(__name__)
 DIRECTORY_VERSIONS = {("D", "96A", "UN"), ("D", "01B", "UN")}
 VERSIONS = {
     "ORDRSP": DIRECTORY_VERSIONS,
@@ -40,6 +43,7 @@ VERSIONS = {
 # What a partner's enabled message types let it do, as API token scopes.
 SCOPES = {"ORDRSP": "acknowledge", "DESADV": "ship"}
 MAX_CONTROL_REF = 14  # UNB 0020 is an..14
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -80,15 +84,16 @@ def _party(identifier: str, qualifier: str) -> str:
 def receive_interchange(parsed: codec.Interchange, *, file_name: str, resume: bool = False,
                         mailbox_partner: TradingPartner | None = None) -> InterchangeResult:
     sender = _party(parsed.sender_id, parsed.sender_qualifier)
-    partner = None
-    if parsed.sender_id:
-        partner = (TradingPartner.objects.select_related("supplier")
-                   .filter(edi_id=parsed.sender_id, qualifier=parsed.sender_qualifier, is_active=True).first())
-    foreign_mailbox = mailbox_partner is not None and partner is not None and partner.pk != mailbox_partner.pk
+    partner = _sender_partner(parsed)
+    # A file in one partner's mailbox claiming any other sender (known, inactive or unknown) is refused,
+    # and never run again by the reprocess action.
+    foreign_mailbox = mailbox_partner is not None and (partner is None or partner.pk != mailbox_partner.pk)
     if foreign_mailbox:
-        partner = None  # a file in one partner's mailbox claiming to come from another
+        partner = None
     record = _already_recorded(parsed, file_name=file_name, sender=sender) if resume else None
-    if record is not None and record.status != Interchange.Status.RECEIVED:
+    unfinished = record is not None and (record.status == Interchange.Status.RECEIVED or (
+        record.status == Interchange.Status.DUPLICATE and record.answer_id is None))
+    if record is not None and not unfinished:
         return stored_result(record)
     if record is None:  # (else: cut off by a crash; it goes on after its last message done)
         with transaction.atomic():
@@ -96,16 +101,30 @@ def receive_interchange(parsed: codec.Interchange, *, file_name: str, resume: bo
     return _process(parsed, record=record, partner=partner, foreign_mailbox=foreign_mailbox)
 
 
+def _sender_partner(parsed: codec.Interchange) -> TradingPartner | None:
+    """The active trading partner the UNB names as sender (none for a sender id with control characters)."""
+    identity = parsed.sender_id + parsed.sender_qualifier
+    if not parsed.sender_id or _clean(identity) != identity:
+        return None
+    return (TradingPartner.objects.select_related("supplier")
+            .filter(edi_id=parsed.sender_id, qualifier=parsed.sender_qualifier, is_active=True).first())
+
+
+def _clean(value: str) -> str:
+    """A value from the envelope as it can be stored and shown: without control characters."""
+    return _CONTROL_CHARACTERS.sub("", value)
+
+
 def _already_recorded(parsed: codec.Interchange, *, file_name: str, sender: str) -> Interchange | None:
-    for stored in Interchange.objects.filter(direction=Interchange.Direction.INBOUND, file_name=file_name[-255:],
-                                             control_ref=parsed.control_ref[:MAX_CONTROL_REF], sender=sender[:40]):
+    for stored in Interchange.objects.filter(direction=Interchange.Direction.INBOUND, file_name=_clean(file_name)[-255:],
+                                             control_ref=_clean(parsed.control_ref)[:MAX_CONTROL_REF], sender=_clean(sender)[:40]):
         if bytes(stored.raw) == parsed.raw:
             return stored
     return None
 
 
 def _message_result(stored: InterchangeMessage) -> MessageResult:
-    return MessageResult(ref=stored.ref, type=stored.type, identifier=tuple(stored.identifier), group_ref=None,
+    return MessageResult(ref=stored.ref, type=stored.type, identifier=tuple(stored.identifier), group_ref=stored.group_ref or None,
                          status=stored.status, summary=stored.result,
                          errors=[Problem(e["code"], e["segment"], e.get("tag", ""), e["text"]) for e in stored.errors])
 
@@ -123,9 +142,9 @@ def stored_result(stored: Interchange) -> InterchangeResult:
 
 def _record(parsed: codec.Interchange, *, partner: TradingPartner | None, sender: str, file_name: str) -> Interchange:
     values = dict(
-        partner=partner, direction=Interchange.Direction.INBOUND, control_ref=parsed.control_ref[:MAX_CONTROL_REF],
-        sender=sender[:40], recipient=_party(parsed.recipient_id, parsed.recipient_qualifier)[:40], raw=parsed.raw,
-        file_name=file_name[-255:], message_types=sorted({m.type for m in parsed.messages})[:20],
+        partner=partner, direction=Interchange.Direction.INBOUND, control_ref=_clean(parsed.control_ref)[:MAX_CONTROL_REF],
+        sender=_clean(sender)[:40], recipient=_clean(_party(parsed.recipient_id, parsed.recipient_qualifier))[:40],
+        raw=parsed.raw, file_name=_clean(file_name)[-255:], message_types=sorted({_clean(m.type)[:6] for m in parsed.messages})[:20],
     )
     if partner is None:
         return Interchange.objects.create(status=Interchange.Status.RECEIVED, **values)
@@ -145,6 +164,8 @@ def _interchange_problems(parsed: codec.Interchange, *, partner: TradingPartner 
         problems.insert(0, Problem(Code.DUPLICATE_DETECTED, 1, "UNB",
                                    f"Interchange {record.control_ref} from {record.sender} was already received"
                                    + (f" on {original.created_at:%Y-%m-%d %H:%M} UTC" if original else "") + "; it has no second effect."))
+    if partner is not None and not partner.is_active:
+        problems.insert(0, Problem(Code.UNKNOWN_INTERCHANGE_SENDER, 1, "UNB", f"Trading partner {partner} is not active."))
     if partner is None and parsed.sender_id:
         problems.insert(0, Problem(Code.UNKNOWN_INTERCHANGE_SENDER, 1, "UNB",
                                    f"Sender {record.sender} is not the owner of the mailbox the file arrived in." if foreign_mailbox
@@ -163,6 +184,13 @@ def _message_syntax_problems(parsed: codec.Interchange) -> dict[int, list[Proble
     """Codec errors inside messages, by message index: the message with that reference whose
     segments hold the position (else the last one with the reference)."""
     found: dict[int, list[Problem]] = {}
+    # A message reference is unique within the interchange (0062): when one repeats, no message with
+    # it can be told apart (in the CONTRL or in the errors), so all of them are refused.
+    refs = [message.ref for message in parsed.messages]
+    for index, message in enumerate(parsed.messages):
+        if refs.count(message.ref) > 1:
+            found.setdefault(index, []).append(Problem(Code.DUPLICATE_DETECTED, message.first_segment_number, "UNH",
+                                                       f"Message reference {message.ref!r} is used more than once.", 1))
     for error in parsed.errors:
         if error.message_ref is None:
             continue
@@ -194,9 +222,8 @@ def interchange_reprocess(*, interchange_id: int) -> InterchangeResult:
             raise ReprocessRefused(f"Interchange {record.control_ref} arrived in another partner's mailbox; it is not run again.")
         parsed = codec.parse_file(bytes(record.raw))[0]
         partner = record.partner
-        if partner is None and parsed.sender_id:
-            partner = (TradingPartner.objects.select_related("supplier")
-                       .filter(edi_id=parsed.sender_id, qualifier=parsed.sender_qualifier, is_active=True).first())
+        if partner is None:
+            partner = _sender_partner(parsed)
             if partner is not None and Interchange.objects.filter(
                     partner=partner, direction=Interchange.Direction.INBOUND, control_ref=record.control_ref).exclude(
                     status=Interchange.Status.DUPLICATE).exists():
@@ -245,6 +272,13 @@ def _process(parsed: codec.Interchange, *, record: Interchange, partner: Trading
             if first is None:
                 raise
             result = _message_result(first)
+        except Exception as error:  # noqa: BLE001 - a message must never stop the interchange or the mailbox
+            logger.exception("EDI message %s of interchange %s failed", message.ref, record.pk)
+            result.status, result.summary = "rejected", {}
+            result.errors = [Problem(Code.UNSPECIFIED_ERROR, message.first_segment_number, "UNH",
+                                     f"The message could not be processed ({type(error).__name__}); nothing of it was applied.", 1)]
+            with transaction.atomic():
+                _store_result(record, index, result, replace=index in done)
         results.append(result)
     if problems or not results:
         status = Interchange.Status.DUPLICATE if record.status == Interchange.Status.DUPLICATE else Interchange.Status.REJECTED
@@ -273,8 +307,8 @@ def _process(parsed: codec.Interchange, *, record: Interchange, partner: Trading
 
 
 def _result_row(record: Interchange, index: int, result: MessageResult) -> InterchangeMessage:
-    return InterchangeMessage(interchange=record, position=index, ref=result.ref[:14], type=result.type[:6],
-                              identifier=list(result.identifier), status=result.status,
+    return InterchangeMessage(interchange=record, position=index, ref=_clean(result.ref)[:14], type=_clean(result.type)[:6],
+                              identifier=list(result.identifier), group_ref=_clean(result.group_ref or "")[:14], status=result.status,
                               errors=[p.as_json() for p in result.errors], result=result.summary)
 
 
@@ -332,24 +366,26 @@ def _queue_contrl(parsed: codec.Interchange, *, partner: TradingPartner | None, 
                   problems: list[Problem], results: list[MessageResult]) -> Interchange:
     rejected = record.status in (Interchange.Status.REJECTED, Interchange.Status.DUPLICATE)
     body = contrl_segments(parsed, rejected=rejected, problems=problems, messages=results)
-    version = parsed.syntax_version if parsed.syntax_version in codec.SUPPORTED_SYNTAX_VERSIONS else "3"
+    version = str(partner.syntax_version) if partner is not None else (
+        parsed.syntax_version if parsed.syntax_version in codec.SUPPORTED_SYNTAX_VERSIONS else "3")
     identifier = (*contrl_identifier(version), "UN")
     if partner is not None:
         return queue(partner=partner, recipient=partner_party(partner), control_ref=next_control_ref(partner),
-                     syntax_id=partner.charset, syntax_version=str(partner.syntax_version),
+                     syntax_id=partner.charset, syntax_version=version,
                      messages=[("CONTRL", identifier, _fit(body, partner.charset))], tag=f"for-{record.control_ref}")
     # Unknown sender: answered into a folder of its own for an operator to look at, never to a partner.
-    recipient = tuple(part for part in (parsed.sender_id or "UNKNOWN", parsed.sender_qualifier) if part)
+    recipient = tuple(_fit_value(part, "UNOC") for part in (_clean(parsed.sender_id) or "UNKNOWN", _clean(parsed.sender_qualifier)) if part)
     return queue(partner=None, recipient=recipient, control_ref=f"U{record.pk:07d}", syntax_id="UNOC",
                  syntax_version=version, messages=[("CONTRL", identifier, _fit(body, "UNOC"))], tag=UNKNOWN_SENDERS)
 
 
 def _fit(body: list[tuple[str, list]], syntax_id: str) -> list[tuple[str, list]]:
     """Values copied from the envelope we answer (whatever its sender put there), made writable."""
-    encoding = codec.CHARSETS[syntax_id]
-
     def clean(value):
-        if isinstance(value, str):
-            return fit_text(value, syntax_id).encode(encoding, "replace").decode(encoding)[:35]
-        return tuple(clean(part) for part in value)
+        return _fit_value(value, syntax_id) if isinstance(value, str) else tuple(clean(part) for part in value)
     return [(tag, [clean(element) for element in elements]) for tag, elements in body]
+
+
+def _fit_value(value: str, syntax_id: str) -> str:
+    encoding = codec.CHARSETS[syntax_id]
+    return fit_text(_clean(value), syntax_id).encode(encoding, "replace").decode(encoding)[:35]

@@ -27,6 +27,7 @@ from edi.models import Interchange, TradingPartner
 logger = logging.getLogger(__name__)
 PROCESSING, PROCESSED, FAILED = "processing", "processed", "failed"
 IN_PROGRESS_SUFFIXES = (".tmp", ".part")
+MAX_NAME = 120  # of the original name kept in the claimed one (file systems allow 255 bytes)
 SUCCESS = {Interchange.Status.ACCEPTED, Interchange.Status.PARTIALLY_ACCEPTED}
 
 
@@ -35,8 +36,8 @@ def poll_mailboxes() -> list[InterchangeResult]:
     for partner in TradingPartner.objects.filter(is_active=True).exclude(inbound_dir="").select_related("supplier"):
         try:
             results += poll_partner(partner)
-        except OSError:
-            logger.exception("EDI mailbox of %s cannot be read", partner)
+        except Exception:  # noqa: BLE001 - one partner's mailbox never stops the others'
+            logger.exception("EDI mailbox of %s cannot be polled", partner)
     return results
 
 
@@ -44,8 +45,15 @@ def poll_partner(partner: TradingPartner) -> list[InterchangeResult]:
     inbox = Path(partner.inbound_dir)
     if not inbox.is_dir():
         return []
+    for name in (PROCESSING, PROCESSED, FAILED):
+        folder = inbox / name
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            # Files are moved in and out of these folders: one pointing elsewhere (another partner's
+            # mailbox) would hand files across partners.
+            logger.error("EDI mailbox %s: %s is not a plain folder; the mailbox is not polled", inbox, folder)
+            return []
+        folder.mkdir(exist_ok=True)
     processing = inbox / PROCESSING
-    processing.mkdir(exist_ok=True)
     results: list[InterchangeResult] = []
     stale_before = time.time() - settings.EDI_PROCESSING_STALE_SECONDS
     for left in sorted(processing.iterdir()):
@@ -61,7 +69,7 @@ def poll_partner(partner: TradingPartner) -> list[InterchangeResult]:
         if not entry.is_file():
             continue
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-        claimed = processing / f"{stamp}-{uuid.uuid4().hex[:8]}-{entry.name}"
+        claimed = processing / f"{stamp}-{uuid.uuid4().hex[:8]}-{entry.name[-MAX_NAME:]}"
         try:
             os.rename(entry, claimed)
         except FileNotFoundError:
@@ -78,7 +86,12 @@ def _process(path: Path, *, partner: TradingPartner, resume: bool) -> list[Inter
     except OSError as error:
         _move(path, inbox / FAILED, reason=f"The file cannot be read: {error}")
         return []
-    results = receive_file(data, file_name=path.name, resume=resume, mailbox_partner=partner)
+    try:
+        results = receive_file(data, file_name=path.name, resume=resume, mailbox_partner=partner)
+    except Exception as error:  # noqa: BLE001 - a file that cannot be processed must not block the mailbox
+        logger.exception("EDI file %s could not be processed", path)
+        _move(path, inbox / FAILED, reason=f"The file could not be processed ({type(error).__name__}); see the portal's log.")
+        return []
     if results and all(result.status in SUCCESS for result in results):
         _move(path, inbox / PROCESSED)
     else:

@@ -111,6 +111,7 @@ class InterchangeMessage(models.Model):
     ref = models.CharField(max_length=14, help_text="UNH 0062.")
     type = models.CharField(max_length=6)
     identifier = models.JSONField(default=list, help_text="Type, version, release, agency.")
+    group_ref = models.CharField(max_length=14, blank=True, help_text="UNG 0048 of its functional group, if any.")
     status = models.CharField(max_length=10)
     errors = models.JSONField(default=list)
     result = models.JSONField(default=dict)

@@ -32,6 +32,7 @@ HEADER_FUNCTIONS = {"29": Action.ACCEPT, "4": None, "27": Action.REJECT}
 LINE_ACTIONS = {"5": Action.ACCEPT, "3": Action.CHANGE, "6": Action.CHANGE, "7": Action.REJECT}
 DATE_QUALIFIERS = {"2", "69"}
 QUANTITY_QUALIFIERS = {"21", "113"}
+MAX_REASON_TEXT = 500  # what the portal stores with a rejection
 
 
 @dataclass
@@ -49,7 +50,10 @@ def _reason(segment: Segment) -> tuple[str, str]:
     """FTX+ACD: reason code in C107 (4441), free text in C108 (its components joined)."""
     text = segment.element(4)
     parts = [text] if isinstance(text, str) else list(text)
-    return segment.component(3).strip().lower(), " ".join(part for part in parts if part).strip()
+    reason = " ".join(part for part in parts if part).strip()
+    if len(reason) > MAX_REASON_TEXT:
+        raise ContentError.at(segment, Code.DATA_ELEMENT_TOO_LONG, f"FTX: the reason text has more than {MAX_REASON_TEXT} characters.")
+    return segment.component(3).strip().lower()[:30], reason
 
 
 def read_order_response(message: Message) -> OrderResponse:
@@ -75,7 +79,10 @@ def read_order_response(message: Message) -> OrderResponse:
     response = OrderResponse(number=reference.component(1, 2), revision=revision, header_action=HEADER_FUNCTIONS[function], reference=reference)
     header_reason = next((s for s in head if s.tag == "FTX" and s.component(1) == "ACD"), None)
     if header_reason is not None:
-        response.reason_code, response.reason_text = _reason(header_reason)
+        try:
+            response.reason_code, response.reason_text = _reason(header_reason)
+        except ContentError as error:
+            problems += error.problems
     for group in groups:
         try:
             response.lines.append((_line(group, response), group[0]))

@@ -9,6 +9,7 @@ rewrites the same bytes under the same name on the next run.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -21,6 +22,7 @@ from edi.codec import UnencodableCharacter, build_interchange
 from edi.models import Interchange, TradingPartner
 from edi.orders import DIRECTORIES, order_message_body
 
+logger = logging.getLogger(__name__)
 UNKNOWN_SENDERS = "unknown-senders"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -55,7 +57,7 @@ def file_name_for(control_ref: str, message_type: str, tag: str = "") -> str:
 def mailbox_out(partner: TradingPartner | None) -> Path:
     if partner is None:
         return Path(settings.EDI_MAILBOX_ROOT) / UNKNOWN_SENDERS / "out"
-    return Path(partner.outbound_dir)
+    return Path(partner.outbound_dir) if partner.outbound_dir else Path(settings.EDI_MAILBOX_ROOT) / partner.supplier.code / "out"
 
 
 def outbound_path(interchange: Interchange) -> Path:
@@ -148,11 +150,17 @@ def write_pending(*, limit: int = 1000) -> list[Interchange]:
     pending = Interchange.objects.filter(direction=Interchange.Direction.OUTBOUND, status=Interchange.Status.PENDING)
     for pk in pending.order_by("id").values_list("pk", flat=True)[:limit]:
         with transaction.atomic():
-            interchange = (Interchange.objects.select_for_update(skip_locked=True, of=("self",)).select_related("partner")
+            interchange = (Interchange.objects.select_for_update(skip_locked=True, of=("self",)).select_related("partner__supplier")
                            .filter(pk=pk, status=Interchange.Status.PENDING).first())
             if interchange is None:
                 continue
-            write_atomically(outbound_path(interchange), bytes(interchange.raw))
+            try:
+                write_atomically(outbound_path(interchange), bytes(interchange.raw))
+            except OSError:
+                # This partner's folder cannot be written (full, gone, no access): the file stays
+                # pending for the next run and the other partners' files still go out.
+                logger.exception("EDI interchange %s cannot be written to %s", interchange.control_ref, outbound_path(interchange))
+                continue
             interchange.status = Interchange.Status.SENT
             interchange.save(update_fields=["status"])
         written.append(interchange)

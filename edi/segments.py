@@ -16,6 +16,7 @@ from edi.syntax_errors import SyntaxErrorCode as Code
 
 # Date/time format qualifiers (2379) the mappers read: CCYYMMDD, CCYYMMDDHHMM, YYMMDD.
 DATE_FORMATS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M", "101": "%y%m%d"}
+MAX_WHOLE_DIGITS = 12  # what the portal stores: 18 digits, up to 6 of them decimals
 _NUMBER = re.compile(r"-?[0-9]*([.,][0-9]*)?\Z")
 
 
@@ -46,6 +47,9 @@ def decimal_of(segment: Segment, value: str, what: str) -> Decimal:
         raise ContentError.at(segment, Code.INVALID_TYPE_OF_CHARACTERS, f"{segment.tag}: {value!r} is not a number ({what}).")
     if value.lstrip("-")[:1] in {".", ","}:
         raise ContentError.at(segment, Code.MISSING_DIGIT_BEFORE_DECIMAL_SIGN, f"{segment.tag}: {value!r} needs a digit before the decimal mark.")
+    whole = value.lstrip("-").replace(",", ".").partition(".")[0]
+    if len(whole) > MAX_WHOLE_DIGITS or len(value) > 35:
+        raise ContentError.at(segment, Code.DATA_ELEMENT_TOO_LONG, f"{segment.tag}: {value} is too large a {what}.")
     try:
         return Decimal(value.replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals

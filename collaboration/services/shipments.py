@@ -231,13 +231,14 @@ def _ssccs(*, document: ShipmentDocument, shipment: Shipment | None, supplier) -
     for position, sscc in given.items():
         if sscc in repeated:
             errors.setdefault(str(position), {})["sscc"] = [f"SSCC {sscc} is used twice in this shipment."]
-        elif sscc in taken:
-            errors.setdefault(str(position), {})["sscc"] = [f"SSCC {sscc} is already used by another shipment."]
         elif sscc not in own and any(sscc[1:1 + len(prefix)] == prefix for prefix in reserved):
             # Serials under these prefixes are the portal's to hand out (to this supplier or others).
+            # Checked before "already used", so nobody learns whether another supplier used one.
             errors.setdefault(str(position), {})["sscc"] = [
                 f"SSCC {sscc} lies under a GS1 Company Prefix the portal allocates from: leave the SSCC empty "
                 "to get one, or use one under your own prefix."]
+        elif sscc in taken:
+            errors.setdefault(str(position), {})["sscc"] = [f"SSCC {sscc} is already used by another shipment."]
     if errors:
         raise InvalidDocument("Some packages have an SSCC that cannot be used.", details={"packages": errors})
     # A draft saved again keeps the SSCCs allocated to its packages (by reference), so labels stay valid.

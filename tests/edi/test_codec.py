@@ -416,7 +416,7 @@ try:
 except ImportError:  # pragma: no cover - hypothesis is installed in the project venv
     pass
 else:
-    _text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x17F), max_size=12)
+    _text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x17F, blacklist_characters="\x7f"), max_size=12)
     _element = st.one_of(_text, st.lists(_text, min_size=2, max_size=4).map(tuple))
     _segment = st.tuples(st.sampled_from(["BGM", "FTX", "NAD", "LIN", "QTY", "RFF"]), st.lists(_element, max_size=6).map(tuple))
 

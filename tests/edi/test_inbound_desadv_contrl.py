@@ -10,6 +10,7 @@ from collaboration.gs1 import sscc_compose
 from collaboration.models import Shipment
 from edi.inbound import receive_file
 from edi.models import Interchange
+from edi.outbound import write_pending
 from erp_bridge.models import OutboxMessage
 from tests.edi.conftest import day, interchange, ordrsp
 from tests.factories import create_purchase_order
@@ -136,6 +137,7 @@ def partner_contrl(reference: str, action: str, *more: tuple[str, list], ref: st
 def test_partner_contrl_acknowledges_or_refuses_our_interchange_and_is_not_answered(partner, nordwerk):
     create_purchase_order("PO-1", supplier=nordwerk)
     create_purchase_order("PO-2", supplier=nordwerk)
+    write_pending()  # the partner answers what it received
     first, second = Interchange.objects.filter(direction="out").order_by("id")
 
     ack = receive(partner_contrl(first.control_ref, "7"), "c1.edi")
@@ -150,6 +152,11 @@ def test_partner_contrl_acknowledges_or_refuses_our_interchange_and_is_not_answe
     assert ack.contrl is None and refusal.contrl is None  # a CONTRL is never answered with a CONTRL
 
 
-def test_partner_contrl_for_an_interchange_we_never_sent_is_rejected(partner):
-    result = receive(partner_contrl("77777777", "7"))
-    assert result.status == "rejected" and "no interchange '77777777'" in result.messages[0].errors[0].text
+def test_partner_contrl_for_an_interchange_we_never_sent_is_rejected(partner, nordwerk):
+    create_purchase_order("PO-1", supplier=nordwerk)  # ORDERS 00000001 queued, not written yet
+    never = receive(partner_contrl("77777777", "7"), "a.edi")
+    not_yet = receive(partner_contrl("00000001", "7", ref="CT0002"), "b.edi")
+
+    assert never.status == "rejected" and "no interchange '77777777'" in never.messages[0].errors[0].text
+    assert not_yet.status == "rejected"
+    assert Interchange.objects.get(direction="out", control_ref="00000001").status == "pending"

@@ -149,6 +149,8 @@ def test_desadv_fixture_with_pallet_and_cartons_via_the_mailbox_task(orders, par
 
 
 def test_a_partner_contrl_fixture_acknowledges_our_orders(orders, partner, capsys):
+    call_command("edi_export")
+    capsys.readouterr()
     call_command("edi_import", str(FIXTURES / "contrl_acknowledges_00000001.edi"))
     assert Interchange.objects.get(direction="out", control_ref="00000001").status == "acknowledged"
     assert json.loads(capsys.readouterr().out)["contrl"] is None

@@ -73,21 +73,26 @@ def test_pending_interchanges_are_written_atomically_and_marked_sent(partner, no
     assert write_pending() == []  # nothing twice
 
 
-def test_a_write_that_fails_leaves_the_interchange_pending_and_no_partial_file(partner, nordwerk, monkeypatch):
+def test_a_write_that_fails_leaves_the_interchange_pending_and_the_other_partners_files_go_out(
+        partner, alpenguss_partner, nordwerk, alpenguss, monkeypatch):
     create_purchase_order("PO-1", supplier=nordwerk)
+    create_purchase_order("PO-ALP", supplier=alpenguss)
+    real_replace = os.replace
 
-    def full_disk(src, dst):
-        raise OSError(28, "No space left on device")
+    def nordwerk_disk_full(src, dst):
+        if str(dst).startswith(partner.outbound_dir):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
 
-    monkeypatch.setattr(os, "replace", full_disk)
-    with pytest.raises(OSError):
-        write_pending()
+    monkeypatch.setattr(os, "replace", nordwerk_disk_full)
+    assert [i.partner for i in write_pending()] == [alpenguss_partner]
     monkeypatch.undo()
-    [queued] = outbound()
-    assert queued.status == "pending"
+    nordwerk_orders = outbound()[0]
+    assert nordwerk_orders.status == "pending"
     assert [name for name in os.listdir(partner.outbound_dir) if not name.startswith(".")] == []
     write_pending()
-    assert outbound()[0].status == "sent"
+    nordwerk_orders.refresh_from_db()
+    assert nordwerk_orders.status == "sent" and outbound_path(nordwerk_orders).read_bytes() == bytes(nordwerk_orders.raw)
 
 
 def test_control_references_stay_unique_when_an_old_partner_record_is_saved(partner, nordwerk):
