@@ -162,7 +162,7 @@ def apply_order_response(message: Message, *, actor: Actor) -> dict:
         if not lines:
             raise ContentError.at(response.reference, Code.INVALID_VALUE, f"Purchase order {po.number} has no open line to answer.")
     try:
-        ack = acknowledgement_submit(number=po.number, revision=response.revision or po.revision,
+        ack = acknowledgement_submit(number=po.number, revision=po.revision if response.revision is None else response.revision,
                                      responses=[line for line, _ in lines], actor=actor)
     except DomainError as error:
         raise domain_problems(error, default=response.reference,

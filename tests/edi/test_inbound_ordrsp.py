@@ -126,9 +126,10 @@ def test_another_suppliers_order_is_rejected_like_an_unknown_one(po, alpenguss):
     assert not Acknowledgement.objects.exists()
 
 
-def test_a_superseded_revision_is_refused(po, nordwerk):
+@pytest.mark.parametrize("revision", ["1", "0"])
+def test_a_superseded_or_impossible_revision_is_refused(po, nordwerk, revision):
     create_purchase_order("PO-1", supplier=nordwerk, line_count=2, revision=2, currency="CHF")
-    result = receive(interchange(ordrsp("PO-1", "29", revision="1")))
+    result = receive(interchange(ordrsp("PO-1", "29", revision=revision)))
 
     assert result.status == "rejected" and "superseded by revision 2" in result.messages[0].errors[0].text
     assert not Acknowledgement.objects.exists()
