@@ -36,6 +36,7 @@ class Problem:
     tag: str
     text: str
     position_in_message: int | None = None
+    group_ref: str | None = None  # for an envelope error of a functional group (UNG/UNE)
 
     def as_json(self) -> dict:
         return {"code": self.code, "segment": self.position, "tag": self.tag, "text": self.text}
@@ -58,36 +59,47 @@ class MessageResult:
 
 def contrl_segments(parsed: codec.Interchange, *, rejected: bool, problems: list[Problem],
                     messages: list[MessageResult]) -> list[tuple[str, list]]:
-    """The body of the CONTRL answering `parsed` (UCI, UCF, UCM, UCS)."""
+    """The body of the CONTRL answering `parsed`: UCI (with the first envelope error), then the
+    messages outside groups, then per functional group a UCF (with its first UNG/UNE error) and the
+    UCMs of its messages, each followed by UCS for errors located in one of its segments."""
     def party(identifier: str, qualifier: str) -> tuple[str, ...]:
         return (identifier, qualifier) if qualifier else (identifier,)
 
+    def action(is_rejected: bool) -> str:
+        return REJECTED if is_rejected else ACKNOWLEDGED
+
     uci: list = [parsed.control_ref, party(parsed.sender_id, parsed.sender_qualifier),
-                 party(parsed.recipient_id, parsed.recipient_qualifier), REJECTED if rejected else ACKNOWLEDGED]
-    envelope = next((p for p in problems if p.tag in {"UNA", "UNB", "UNZ", ""} or p.position_in_message is None), None)
+                 party(parsed.recipient_id, parsed.recipient_qualifier), action(rejected)]
+    envelope = next((p for p in problems if p.group_ref is None), None)
     if envelope is not None:
         uci += [envelope.code, envelope.tag or "UNB"]
     body: list[tuple[str, list]] = [("UCI", uci)]
-    groups = {group.ref: group for group in parsed.groups}
-    open_group = None
-    for result in messages:
-        if result.group_ref is not None and result.group_ref != open_group and result.group_ref in groups:
-            group = groups[result.group_ref]
-            group_rejected = all(m.status == "rejected" for m in messages if m.group_ref == group.ref)
-            body.append(("UCF", [group.ref, group.sender, group.recipient, REJECTED if group_rejected else ACKNOWLEDGED]))
-            open_group = result.group_ref
+    body += _message_reports([m for m in messages if m.group_ref is None])
+    for group in parsed.groups:
+        members = [m for m in messages if m.group_ref == group.ref]
+        group_problem = next((p for p in problems if p.group_ref == group.ref), None)
+        ucf: list = [group.ref, group.sender, group.recipient,
+                     action(rejected or group_problem is not None or all(m.status == "rejected" for m in members))]
+        if group_problem is not None:
+            ucf += [group_problem.code, group_problem.tag]
+        body.append(("UCF", ucf))
+        body += _message_reports(members)
+    return body
+
+
+def _message_reports(results: list[MessageResult]) -> list[tuple[str, list]]:
+    body: list[tuple[str, list]] = []
+    for result in results:
         ucm: list = [result.ref, result.identifier, REJECTED if result.status == "rejected" else ACKNOWLEDGED]
-        located = [p for p in result.errors if p.position_in_message]
-        unlocated = [p for p in result.errors if not p.position_in_message]
         trailer = next((p for p in result.errors if p.tag in {"UNH", "UNT"}), None)
+        unlocated = next((p for p in result.errors if not p.position_in_message), None)
         if trailer is not None:
             ucm += [trailer.code, trailer.tag]
-        elif unlocated:
-            ucm += [unlocated[0].code]
+        elif unlocated is not None:
+            ucm += [unlocated.code]
         body.append(("UCM", ucm))
-        for problem in located:
-            if problem.tag not in {"UNH", "UNT"}:
-                body.append(("UCS", [str(problem.position_in_message), problem.code]))
+        body += [("UCS", [str(p.position_in_message), p.code]) for p in result.errors
+                 if p.position_in_message and p.tag not in {"UNH", "UNT"}]
     return body
 
 

@@ -157,7 +157,8 @@ def _record(parsed: codec.Interchange, *, partner: TradingPartner | None, sender
 
 def _interchange_problems(parsed: codec.Interchange, *, partner: TradingPartner | None, record: Interchange,
                           foreign_mailbox: bool) -> list[Problem]:
-    problems = [Problem(str(e.code), e.position, e.tag, e.text) for e in parsed.errors if e.message_ref is None]
+    problems = [Problem(str(e.code), e.position, e.tag, e.text, group_ref=e.group_ref if e.tag in {"UNG", "UNE"} else None)
+                for e in parsed.errors if e.message_ref is None]
     if record.status == Interchange.Status.DUPLICATE:
         original = (Interchange.objects.filter(partner=partner, direction=Interchange.Direction.INBOUND,
                                                control_ref=record.control_ref).exclude(status=Interchange.Status.DUPLICATE).first())

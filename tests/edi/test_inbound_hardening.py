@@ -170,3 +170,16 @@ def test_the_contrl_is_written_in_the_partners_syntax_version(po, partner):
     [result] = receive_file(interchange(ordrsp("PO-1", "29")).replace(b"UNOC:3", b"UNOC:4"), file_name="a.edi")
     [answer] = codec.parse_file(bytes(Interchange.objects.get(pk=result.interchange_id).answer.raw))
     assert answer.syntax_version == "3" and answer.messages[0].version == "2"
+
+
+def test_a_group_envelope_error_is_answered_on_its_ucf(po):
+    text = ("UNA:+.? 'UNB+UNOC:3+4012345000009:14+PORTAL:ZZZ+261120:0930+GRP'"
+            "UNG+ORDRSP+4012345000009:14+PORTAL:ZZZ+261120:0930+G1+UN+D:96A'"
+            "UNH+1+ORDRSP:D:96A:UN'BGM+231+R1+29'RFF+ON:PO-1'UNT+4+1'UNE+2+G1'UNZ+1+GRP'")  # UNE counts 2 of 1
+    [result] = receive_file(text.encode(), file_name="g.edi")
+
+    assert result.status == "rejected" and not Acknowledgement.objects.exists()
+    answer = Interchange.objects.get(pk=result.interchange_id).answer
+    body = codec.parse_file(bytes(answer.raw))[0].messages[0].body
+    assert [(s.tag, s.elements[2 if s.tag == "UCM" else 3:]) for s in body] == [
+        ("UCI", ("4",)), ("UCF", ("4", "29", "UNE")), ("UCM", ("4",))]
