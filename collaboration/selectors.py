@@ -300,12 +300,21 @@ def shipped_quantities(order_line_ids, *, exclude: Shipment | None = None) -> di
     rest open for another shipment)."""
     if not order_line_ids:
         return {}
-    arrived = Shipment.ReceiptStatus.RECEIVED, Shipment.ReceiptStatus.DIFFERENCES
-    counted = Case(When(shipment__receipt_status__in=arrived, then=F("received_quantity")), default=F("quantity"))
-    return dict(
-        ShipmentLine.objects.filter(order_line_id__in=order_line_ids, shipment__status=Shipment.Status.SUBMITTED)
-        .exclude(shipment=exclude).values("order_line").annotate(total=Sum(counted)).values_list("order_line", "total")
-    )
+    # Two index lookups (the lines of these order lines, then their shipments) summed here: a join
+    # lets the planner scan every submitted shipment of the portal, which grows with each ASN.
+    lines = ShipmentLine.objects.filter(order_line_id__in=order_line_ids)
+    if exclude is not None:
+        lines = lines.exclude(shipment=exclude)
+    rows = list(lines.values_list("order_line_id", "shipment_id", "quantity", "received_quantity"))
+    shipments = dict(Shipment.objects.filter(pk__in={row[1] for row in rows}, status=Shipment.Status.SUBMITTED)
+                     .values_list("pk", "receipt_status"))
+    arrived = {Shipment.ReceiptStatus.RECEIVED, Shipment.ReceiptStatus.DIFFERENCES}
+    totals: dict[int, Decimal] = {}
+    for order_line_id, shipment_id, quantity, received in rows:
+        if shipment_id in shipments:
+            counted = received if shipments[shipment_id] in arrived else quantity
+            totals[order_line_id] = totals.get(order_line_id, Decimal(0)) + counted
+    return totals
 
 
 @dataclass(frozen=True)
