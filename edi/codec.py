@@ -601,7 +601,7 @@ class _Reader:
         self.issue(Code.MISSING, "UNZ", "UNZ missing: interchange not closed", where)
 
 
-_CONTROLS = re.compile("[\x00-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")  # C0 controls and DEL: never data in any charset
 
 
 @functools.lru_cache(maxsize=32)
@@ -673,6 +673,11 @@ def _flatten(elements: tuple[Element, ...], separators: Separators) -> list[str]
 SegmentSpec = tuple[str, Sequence[Element | Sequence[str]]]
 MessageSpec = tuple[str, str, str, str, str, Sequence[SegmentSpec]]
 Party = str | tuple[str, str]
+
+
+def party(identifier: str, qualifier: str) -> tuple[str, ...]:
+    """An interchange party (S002/S003, UNG 0040/0044) as its composite: the id, and its qualifier if any."""
+    return (identifier, qualifier) if qualifier else (identifier,)
 
 
 def build_interchange(
@@ -749,7 +754,7 @@ def build_interchange(
 
 
 def _check_encodable(value: str, tag: str, syntax_id: str, encoding: str, repertoire: frozenset[str] | None) -> None:
-    control = _CONTROLS.search(value)
+    control = CONTROL_CHARACTERS.search(value)
     if control:
         raise UnencodableCharacter(f"{tag}: control character U+{ord(control.group()):04X} in {value!r} cannot be sent as data")
     if repertoire is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edi import codec
-from edi.codec import Message
+from edi.codec import Message, party
 from edi.models import Interchange, TradingPartner
 from edi.segments import ContentError, integer_of, required
 from edi.syntax_errors import SyntaxErrorCode as Code
@@ -41,6 +41,10 @@ class Problem:
     def as_json(self) -> dict:
         return {"code": self.code, "segment": self.position, "tag": self.tag, "text": self.text}
 
+    @classmethod
+    def from_json(cls, data: dict) -> Problem:
+        return cls(data["code"], data["segment"], data.get("tag", ""), data["text"])
+
 
 @dataclass
 class MessageResult:
@@ -62,9 +66,6 @@ def contrl_segments(parsed: codec.Interchange, *, rejected: bool, problems: list
     """The body of the CONTRL answering `parsed`: UCI (with the first envelope error), then the
     messages outside groups, then per functional group a UCF (with its first UNG/UNE error) and the
     UCMs of its messages, each followed by UCS for errors located in one of its segments."""
-    def party(identifier: str, qualifier: str) -> tuple[str, ...]:
-        return (identifier, qualifier) if qualifier else (identifier,)
-
     def action(is_rejected: bool) -> str:
         return REJECTED if is_rejected else ACKNOWLEDGED
 
@@ -121,8 +122,7 @@ def apply_contrl(message: Message, *, partner: TradingPartner, answer: Interchan
         raise ContentError.at(uci, Code.VALUE_NOT_SUPPORTED_IN_POSITION, f"UCI: action {action!r} is not 4, 7 or 8.")
     reported = []
     if uci.component(5):
-        reported.append({"code": uci.component(5), "segment": 0, "tag": uci.component(6) or "UNB",
-                         "text": f"Interchange: {_meaning(uci.component(5))}"})
+        reported.append(Problem(uci.component(5), 0, uci.component(6) or "UNB", f"Interchange: {_meaning(uci.component(5))}"))
     refused = action == REJECTED
     current_message = ""
     for segment in message.body:
@@ -131,14 +131,13 @@ def apply_contrl(message: Message, *, partner: TradingPartner, answer: Interchan
             refused = refused or segment.component(3 if segment.tag == "UCM" else 4) == REJECTED
             code = segment.component(4 if segment.tag == "UCM" else 5)
             if code:
-                reported.append({"code": code, "segment": 0, "tag": segment.tag,
-                                 "text": f"{segment.tag} {current_message}: {_meaning(code)}"})
+                reported.append(Problem(code, 0, segment.tag, f"{segment.tag} {current_message}: {_meaning(code)}"))
         elif segment.tag == "UCS":
             position = integer_of(segment, segment.component(1), "segment position")
-            reported.append({"code": segment.component(2), "segment": position, "tag": "UCS",
-                             "text": f"Message {current_message}, segment {position}: {_meaning(segment.component(2))}"})
+            reported.append(Problem(segment.component(2), position, "UCS",
+                                    f"Message {current_message}, segment {position}: {_meaning(segment.component(2))}"))
     sent.status = Interchange.Status.REFUSED if refused else Interchange.Status.ACKNOWLEDGED
-    sent.errors = reported
+    sent.errors = [problem.as_json() for problem in reported]
     sent.answer = answer
     sent.save(update_fields=["status", "errors", "answer"])
     return {"interchange": reference, "status": sent.status}

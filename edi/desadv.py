@@ -17,21 +17,17 @@ cancels it (through the same services as the portal and the API).
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pydantic import ValidationError
-
 from collaboration.actors import Actor
-from collaboration.documents import ShipmentDocument, validation_details
-from collaboration.errors import DomainError, NotFound
+from collaboration.documents import ShipmentDocument, parse_shipment
+from collaboration.errors import DomainError, InvalidDocument, NotFound
 from collaboration.gs1 import InvalidNumber, sscc_validate
 from collaboration.models import Shipment
 from collaboration.services.shipments import shipment_cancel, shipment_submit
 from edi.codec import Message, Segment
-from edi.ordrsp import domain_problems
-from edi.segments import ContentError, ContentProblem, date_of, decimal_of, integer_of, required, split_groups
+from edi.segments import ContentError, ContentProblem, date_of, decimal_of, domain_problems, integer_of, required, split_groups
 from edi.syntax_errors import SyntaxErrorCode as Code
 
 PACKAGE_KINDS = {"PX": "pallet", "201": "pallet", "CT": "carton", "BX": "carton", "CR": "crate"}
@@ -96,7 +92,6 @@ def read_despatch_advice(message: Message) -> DespatchAdvice:
     contents: dict[str, dict[tuple[str, int, str], Decimal]] = {}
     parent_of: dict[str, str] = {}
     cps_segments: dict[str, Segment] = {}
-    is_package: set[str] = set()
     ssccs: dict[str, Segment] = {}
     for level in levels:
         cps = level[0]
@@ -113,7 +108,6 @@ def read_despatch_advice(message: Message) -> DespatchAdvice:
             problems += error.problems
             continue
         if package is not None:
-            is_package.add(cps_id)
             package_segments[str(len(packages))] = cps
             packages.append(package)
         for item in items:
@@ -134,6 +128,7 @@ def read_despatch_advice(message: Message) -> DespatchAdvice:
     for cps_id, parent in parent_of.items():
         if parent and parent not in parent_of:
             problems.append(ContentProblem(Code.INVALID_VALUE, cps_segments[cps_id], f"CPS {cps_id}: parent {parent!r} is not in the message."))
+    is_package = {package["reference"] for package in packages}
     for package in packages:
         # The parent is the nearest enclosing CPS that is a package; levels without PAC only group.
         ancestor, seen = parent_of.get(package["reference"], ""), set()
@@ -154,10 +149,10 @@ def read_despatch_advice(message: Message) -> DespatchAdvice:
                    "quantity": line.quantity, "lot": line.lot, "serial_numbers": line.serials} for key, line in lines.items()],
     }
     try:
-        document = ShipmentDocument.model_validate(data)
-    except ValidationError as error:
+        document = parse_shipment(data)
+    except InvalidDocument as error:
         details = "; ".join(f"{name}: {' '.join(map(str, texts)) if isinstance(texts, list) else texts}"
-                            for name, texts in validation_details(error).items())
+                            for name, texts in error.details.items())
         raise ContentError.at(bgm, Code.INVALID_VALUE, f"The despatch advice is not valid: {details}") from None
     return DespatchAdvice(number, FUNCTIONS[function], document, bgm,
                           {str(position): line.segment for position, line in enumerate(lines.values())}, package_segments)

@@ -14,7 +14,6 @@ answered with error 26 but have no effect; the unique constraint decides under c
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -43,7 +42,6 @@ VERSIONS = {
 # What a partner's enabled message types let it do, as API token scopes.
 SCOPES = {"ORDRSP": "acknowledge", "DESADV": "ship"}
 MAX_CONTROL_REF = 14  # UNB 0020 is an..14
-_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -78,7 +76,7 @@ def receive_file(data: bytes, *, file_name: str, resume: bool = False,
 
 
 def _party(identifier: str, qualifier: str) -> str:
-    return f"{identifier}:{qualifier}" if qualifier else identifier
+    return ":".join(codec.party(identifier, qualifier))
 
 
 def receive_interchange(parsed: codec.Interchange, *, file_name: str, resume: bool = False,
@@ -112,7 +110,7 @@ def _sender_partner(parsed: codec.Interchange) -> TradingPartner | None:
 
 def _clean(value: str) -> str:
     """A value from the envelope as it can be stored and shown: without control characters."""
-    return _CONTROL_CHARACTERS.sub("", value)
+    return codec.CONTROL_CHARACTERS.sub("", value)
 
 
 def _already_recorded(parsed: codec.Interchange, *, file_name: str, sender: str) -> Interchange | None:
@@ -126,7 +124,7 @@ def _already_recorded(parsed: codec.Interchange, *, file_name: str, sender: str)
 def _message_result(stored: InterchangeMessage) -> MessageResult:
     return MessageResult(ref=stored.ref, type=stored.type, identifier=tuple(stored.identifier), group_ref=stored.group_ref or None,
                          status=stored.status, summary=stored.result,
-                         errors=[Problem(e["code"], e["segment"], e.get("tag", ""), e["text"]) for e in stored.errors])
+                         errors=[Problem.from_json(error) for error in stored.errors])
 
 
 def stored_result(stored: Interchange) -> InterchangeResult:
@@ -135,7 +133,7 @@ def stored_result(stored: Interchange) -> InterchangeResult:
     return InterchangeResult(
         file=stored.file_name, sender=stored.sender, control_ref=stored.control_ref, status=stored.status,
         messages=[_message_result(message) for message in stored.results.all()],
-        errors=[Problem(e["code"], e["segment"], e.get("tag", ""), e["text"]) for e in stored.errors if e.get("level") == "interchange"],
+        errors=[Problem.from_json(error) for error in stored.errors if error.get("level") == "interchange"],
         contrl=str(outbound_path(answer)) if answer else None, interchange_id=stored.pk,
     )
 
@@ -325,23 +323,8 @@ def _store_result(record: Interchange, index: int, result: MessageResult, *, rep
 def _apply(message: Message, *, result: MessageResult, partner: TradingPartner, actor: Actor, record: Interchange,
            test: bool) -> None:
     unh = message.segments[0]
-    if message.type not in partner.message_types:
-        result.status = "rejected"
-        result.errors = [Problem(Code.NO_AGREEMENT, unh.position, "UNH", f"{message.type} is not enabled for this trading partner.", 1)]
-        return
-    versions = VERSIONS.get(message.type)
-    if versions is None:
-        result.status = "rejected"
-        result.errors = [Problem(Code.VALUE_NOT_SUPPORTED_IN_POSITION, unh.position, "UNH",
-                                 f"The portal does not take {message.type} messages in.", 1)]
-        return
-    if (message.version, message.release, message.agency) not in versions:
-        result.status = "rejected"
-        result.errors = [Problem(Code.VALUE_NOT_SUPPORTED_IN_POSITION, unh.position, "UNH",
-                                 f"{message.type} {message.version}:{message.release}:{message.agency} is not supported; "
-                                 f"use {', '.join(sorted(':'.join(v) for v in versions))}.", 1)]
-        return
     try:
+        _require_agreement(message, partner)
         with transaction.atomic():
             if message.type == "ORDRSP":
                 result.summary = apply_order_response(message, actor=actor)
@@ -361,6 +344,20 @@ def _apply(message: Message, *, result: MessageResult, partner: TradingPartner, 
                     problem.segment.position - message.first_segment_number + 1 if problem.segment else None)
             for problem in error.problems
         ]
+
+
+def _require_agreement(message: Message, partner: TradingPartner) -> None:
+    """The partner may send this message type, and the portal reads this version of it."""
+    unh = message.segments[0]
+    if message.type not in partner.message_types:
+        raise ContentError.at(unh, Code.NO_AGREEMENT, f"{message.type} is not enabled for this trading partner.")
+    versions = VERSIONS.get(message.type)
+    if versions is None:
+        raise ContentError.at(unh, Code.VALUE_NOT_SUPPORTED_IN_POSITION, f"The portal does not take {message.type} messages in.")
+    if (message.version, message.release, message.agency) not in versions:
+        raise ContentError.at(unh, Code.VALUE_NOT_SUPPORTED_IN_POSITION,
+                              f"{message.type} {message.version}:{message.release}:{message.agency} is not supported; "
+                              f"use {', '.join(sorted(':'.join(v) for v in versions))}.")
 
 
 def _queue_contrl(parsed: codec.Interchange, *, partner: TradingPartner | None, record: Interchange,

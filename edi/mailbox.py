@@ -101,7 +101,6 @@ def _process(path: Path, *, partner: TradingPartner, resume: bool) -> list[Inter
 
 
 def _move(path: Path, folder: Path, *, reason: str | None = None) -> Path:
-    folder.mkdir(exist_ok=True)
     target = folder / path.name
     if reason is not None:
         (folder / f"{path.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")

@@ -20,11 +20,11 @@ from decimal import Decimal
 
 from collaboration import selectors
 from collaboration.actors import Actor
-from collaboration.errors import DomainError, InvalidDocument, NotFound, PermissionDenied
+from collaboration.errors import DomainError, NotFound
 from collaboration.models import AcknowledgementLine, PurchaseOrderLine
 from collaboration.services.acknowledgements import LineResponse, ScheduleInput, acknowledgement_submit
 from edi.codec import Message, Segment
-from edi.segments import ContentError, ContentProblem, date_of, decimal_of, integer_of, required, split_groups
+from edi.segments import ContentError, ContentProblem, date_of, decimal_of, domain_problems, integer_of, required, split_groups
 from edi.syntax_errors import SyntaxErrorCode as Code
 
 Action = AcknowledgementLine.Action
@@ -169,19 +169,3 @@ def apply_order_response(message: Message, *, actor: Actor) -> dict:
                               segments={str(line.line): segment for line, segment in lines}) from None
     decisions = {str(line.order_line.line_number): line.decision for line in ack.lines.select_related("order_line")}
     return {"purchase_order": po.number, "revision": ack.revision, "acknowledgement": ack.pk, "decisions": decisions}
-
-
-def domain_problems(error: DomainError, *, default: Segment, segments: dict[str, Segment], key: str = "lines") -> ContentError:
-    """A service's refusal as CONTRL problems: per line at its segment when the service named lines."""
-    code = Code.NO_AGREEMENT if isinstance(error, PermissionDenied) else Code.INVALID_VALUE
-    located = error.details.get(key) if isinstance(error, InvalidDocument) and isinstance(error.details, dict) else None
-    problems = []
-    if isinstance(located, dict):
-        for name, fields in located.items():
-            texts = [f"{field}: {message}" if field not in ("non_field_errors", "line") else str(message)
-                     for field, messages in (fields.items() if isinstance(fields, dict) else [("", fields)])
-                     for message in (messages if isinstance(messages, list) else [messages])]
-            segment = segments.get(str(name), default)
-            label = segment.tag + (f" {segment.component(1)}" if segment is not default else "")
-            problems.append(ContentProblem(code, segment, f"{label}: {'; '.join(texts)}"))
-    return ContentError(*problems) if problems else ContentError.at(default, code, str(error))

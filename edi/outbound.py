@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 
 from collaboration.models import PurchaseOrder
-from edi.codec import UnencodableCharacter, build_interchange
+from edi.codec import UnencodableCharacter, build_interchange, party
 from edi.models import Interchange, TradingPartner
 from edi.orders import DIRECTORIES, order_message_body
 
@@ -28,11 +28,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def own_party() -> tuple[str, ...]:
-    return (settings.EDI_OWN_ID, settings.EDI_OWN_QUALIFIER) if settings.EDI_OWN_QUALIFIER else (settings.EDI_OWN_ID,)
+    return party(settings.EDI_OWN_ID, settings.EDI_OWN_QUALIFIER)
 
 
 def partner_party(partner: TradingPartner) -> tuple[str, ...]:
-    return (partner.edi_id, partner.qualifier) if partner.qualifier else (partner.edi_id,)
+    return party(partner.edi_id, partner.qualifier)
 
 
 def next_control_ref(partner: TradingPartner) -> str:
@@ -72,10 +72,16 @@ def build(*, partner: TradingPartner | None, recipient: tuple[str, ...], control
         syntax_version=syntax_version, una=True, line_breaks=True,
         messages=[(kind, *identifier, str(index), body) for index, (kind, identifier, body) in enumerate(messages, 1)],
     )
+    return _outbound_row(partner=partner, recipient=recipient, control_ref=control_ref, kinds=[kind for kind, _, _ in messages],
+                         tag=tag, status=Interchange.Status.PENDING, raw=raw)
+
+
+def _outbound_row(*, partner: TradingPartner | None, recipient: tuple[str, ...], control_ref: str, kinds: list[str],
+                  tag: str, **fields) -> Interchange:
     return Interchange(
-        partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=control_ref,
-        sender=":".join(own_party()), recipient=":".join(recipient)[:40], status=Interchange.Status.PENDING, raw=raw,
-        file_name=file_name_for(control_ref, messages[0][0], tag), message_types=sorted({kind for kind, _, _ in messages}),
+        partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=control_ref, sender=":".join(own_party()),
+        recipient=":".join(recipient)[:40], file_name=file_name_for(control_ref, kinds[0], tag),
+        message_types=sorted(set(kinds)), **fields,
     )
 
 
@@ -98,16 +104,15 @@ def queue_purchase_orders(sender, *, published: list[tuple[PurchaseOrder, dict, 
     partners; one control reference block per partner and one insert for the whole batch."""
     partners = {p.supplier_id: p for p in TradingPartner.objects.filter(
         supplier_id__in={po.supplier_id for po, _, _ in published}, is_active=True)}
-    wanted: dict[int, list[tuple[PurchaseOrder, str, list]]] = {}
+    wanted: dict[TradingPartner, list[tuple[PurchaseOrder, str, list]]] = {}
     for po, document, changes in published:
         partner = partners.get(po.supplier_id)
         if partner is not None:
             kind, body = order_message_body(document, changes=changes, syntax_id=partner.charset)
             if kind in partner.message_types:
-                wanted.setdefault(partner.pk, []).append((po, kind, body))
+                wanted.setdefault(partner, []).append((po, kind, body))
     rows = []
-    for partner_id, messages in wanted.items():
-        partner = next(p for p in partners.values() if p.pk == partner_id)
+    for partner, messages in wanted.items():
         for control_ref, (po, kind, body) in zip(reserve_control_refs(partner, len(messages)), messages):
             try:
                 rows.append(build(partner=partner, recipient=partner_party(partner), control_ref=control_ref,
@@ -116,11 +121,10 @@ def queue_purchase_orders(sender, *, published: list[tuple[PurchaseOrder, dict, 
             except UnencodableCharacter as error:
                 # The order cannot be written in the partner's character set: kept visible for the
                 # buyer, never half-sent.
-                rows.append(Interchange(
-                    partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=control_ref,
-                    sender=":".join(own_party()), recipient=":".join(partner_party(partner))[:40],
-                    status=Interchange.Status.REJECTED, raw=b"", file_name=file_name_for(control_ref, kind, po.number),
-                    message_types=[kind], errors=[{"code": "21", "segment": 0, "tag": "", "text": f"{po.number}: {error}"}],
+                rows.append(_outbound_row(
+                    partner=partner, recipient=partner_party(partner), control_ref=control_ref, kinds=[kind], tag=po.number,
+                    status=Interchange.Status.REJECTED, raw=b"",
+                    errors=[{"code": "21", "segment": 0, "tag": "", "text": f"{po.number}: {error}"}],
                 ))
     if rows:
         Interchange.objects.bulk_create(rows)

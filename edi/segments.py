@@ -1,4 +1,5 @@
-"""Reading data elements of message segments (dates, decimals, references) with errors located at the segment.
+"""Reading data elements of message segments (dates, decimals, references) with errors located at the segment,
+and a service's refusal translated to the same located errors (the one place EDI turns domain errors into CONTRL).
 
 The message mappers (ORDRSP, DESADV, CONTRL) read through these, so every bad value becomes a
 `ContentError` that names the UN/EDIFACT error code (list 0085) and the segment it was found in,
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from collaboration.errors import DomainError, InvalidDocument, PermissionDenied
 from edi.codec import Message, Segment
 from edi.syntax_errors import SyntaxErrorCode as Code
 
@@ -107,3 +109,19 @@ def split_groups(segments: list[Segment], tag: str) -> tuple[list[Segment], list
         else:
             head.append(segment)
     return head, groups
+
+
+def domain_problems(error: DomainError, *, default: Segment, segments: dict[str, Segment], key: str = "lines") -> ContentError:
+    """A service's refusal as CONTRL problems: per line at its segment when the service named lines."""
+    code = Code.NO_AGREEMENT if isinstance(error, PermissionDenied) else Code.INVALID_VALUE
+    located = error.details.get(key) if isinstance(error, InvalidDocument) and isinstance(error.details, dict) else None
+    problems = []
+    if isinstance(located, dict):
+        for name, fields in located.items():
+            texts = [f"{field}: {message}" if field not in ("non_field_errors", "line") else str(message)
+                     for field, messages in (fields.items() if isinstance(fields, dict) else [("", fields)])
+                     for message in (messages if isinstance(messages, list) else [messages])]
+            segment = segments.get(str(name), default)
+            label = segment.tag + (f" {segment.component(1)}" if segment is not default else "")
+            problems.append(ContentProblem(code, segment, f"{label}: {'; '.join(texts)}"))
+    return ContentError(*problems) if problems else ContentError.at(default, code, str(error))
