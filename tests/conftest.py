@@ -107,3 +107,16 @@ def erp_client(db):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     client.token = token
     return client
+
+
+@pytest.fixture
+def mails(db, mailoutbox, settings):
+    """E-mails go out from Celery tasks after the commit: run the tasks in-process. (The database
+    comes first: setting it up gives Django a new outbox list, which `mailoutbox` must be.)"""
+    from portal.celery import app
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PORTAL_BASE_URL = "https://portal.example.com"
+    app.conf.task_always_eager = True
+    yield mailoutbox
+    app.conf.task_always_eager = False

@@ -42,15 +42,3 @@ def qa_user(nordwerk):
 @pytest.fixture
 def qa(qa_user):
     return Actor.for_user(qa_user, channel="portal")
-
-
-@pytest.fixture
-def mails(mailoutbox, settings):
-    """E-mails go out from Celery tasks after the commit: run the tasks in-process."""
-    from portal.celery import app
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PORTAL_BASE_URL = "https://portal.example.com"
-    app.conf.task_always_eager = True
-    yield mailoutbox
-    app.conf.task_always_eager = False

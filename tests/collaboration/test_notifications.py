@@ -3,7 +3,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from collaboration import services
@@ -15,16 +14,10 @@ from tests.factories import MembershipFactory, UserFactory, create_purchase_orde
 
 
 @pytest.fixture
-def mailbox(settings, nordwerk):
-    from portal.celery import app
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PORTAL_BASE_URL = "https://portal.example.com"
+def mailbox(mails, nordwerk):
     MembershipFactory(user=UserFactory(username="sales@nordwerk.example", email="sales@nordwerk.example"), supplier=nordwerk)
     MembershipFactory(user=UserFactory(username="qa@nordwerk.example", email="qa@nordwerk.example"), supplier=nordwerk, role="quality")
-    app.conf.task_always_eager = True
-    yield mail.outbox
-    app.conf.task_always_eager = False
+    return mails
 
 
 def test_new_and_changed_orders_mail_sales_users_with_a_link(mailbox, nordwerk, django_capture_on_commit_callbacks):

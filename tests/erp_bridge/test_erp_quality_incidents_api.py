@@ -28,17 +28,6 @@ def order(nordwerk):
     return create_purchase_order("PO-7001", supplier=nordwerk)
 
 
-@pytest.fixture
-def mails(mailoutbox, settings):
-    from portal.celery import app
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PORTAL_BASE_URL = "https://portal.example.com"
-    app.conf.task_always_eager = True
-    yield mailoutbox
-    app.conf.task_always_eager = False
-
-
 def test_erp_opens_an_incident_and_the_suppliers_quality_user_is_emailed(erp_client, order, nordwerk, nordwerk_sales, mails,
                                                                          django_capture_on_commit_callbacks):
     MembershipFactory(user=UserFactory(username="qa@nordwerk.example", email="qa@nordwerk.example"), supplier=nordwerk,
