@@ -63,6 +63,7 @@ run:
 	@echo "  Stop with Ctrl-C."
 	@echo
 	@trap 'kill 0' INT TERM EXIT; \
+	  export LOG_FORMAT=$${LOG_FORMAT:-text}; \
 	  if [ "$(ERP)" = tryton ]; then \
 	    $(TRYTON) serve --dir var/tryton --db demo --port $(ERP_PORT) > var/tryton/server.log 2>&1 & \
 	    export TRYTON_URL=http://127.0.0.1:$(ERP_PORT) TRYTON_DATABASE=demo TRYTON_POLL_SECONDS=15 \

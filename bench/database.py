@@ -19,6 +19,7 @@ def bench_environment() -> dict[str, str]:
         "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
         "PORTAL_VAR_DIR": str(ROOT / "var" / "bench"),
         "LOG_LEVEL": "WARNING",
+        "ACCESS_LOG_LEVEL": "WARNING",
     }
 
 

@@ -134,23 +134,25 @@ class AcknowledgementInline(ReadOnlyInline):
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(admin.ModelAdmin):
     # Orders come from the ERP; the admin shows them, services change them: view only.
-    list_display = ["number", "supplier", "revision", "status", "order_date", "acknowledgement_due", "ship_to", "currency"]
-    list_filter = [AcknowledgementDueFilter, CommitmentFilter, "status", "supplier", "currency"]
+    list_display = ["number", "supplier", "revision", "status", "order_date", "acknowledgement_due", "ship_to", "buyer", "currency"]
+    list_filter = [AcknowledgementDueFilter, CommitmentFilter, "status", "supplier", "buyer", "currency"]
     search_fields = ["number", "lines__item"]
     date_hierarchy = "order_date"
     list_select_related = ["supplier"]
-    readonly_fields = ["number", "supplier", "revision", "currency", "order_date", "ship_to", "status", "acknowledgement_due",
-                       "content_hash", "created_at", "updated_at", "timeline"]
+    readonly_fields = ["number", "supplier", "revision", "currency", "order_date", "ship_to", "buyer", "status",
+                       "acknowledgement_due", "content_hash", "created_at", "updated_at", "timeline"]
 
     @admin.display(description="Timeline")
     def timeline(self, po: PurchaseOrder):
         events = selectors.purchase_order_timeline(po=po)
-        return format_html(
+        link = format_html('<p><a href="{}">Traceability timeline</a> (deliveries to the ERP, EDI interchanges, receipts)</p>',
+                           reverse("purchase-order-timeline", args=[po.number]))
+        return link + (format_html(
             "<ol>{}</ol>",
             format_html_join("", "<li>{} · {} · {} ({})</li>", (
                 (e.occurred_at.strftime("%Y-%m-%d %H:%M"), e.action, e.actor_label, e.get_channel_display()) for e in events
             )),
-        ) if events else "—"
+        ) if events else "—")
     inlines = [PurchaseOrderLineInline, PurchaseOrderRevisionInline, AcknowledgementInline]
 
     def has_add_permission(self, request) -> bool:

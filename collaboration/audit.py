@@ -5,6 +5,7 @@ from typing import Any
 
 from collaboration.actors import Actor
 from collaboration.models import AuditEvent, Supplier
+from portal import correlation
 
 
 def audit_record(
@@ -46,4 +47,5 @@ def audit_event(
         before=before,
         after=after,
         purchase_order=purchase_order or getattr(obj, "number", ""),
+        correlation_id=correlation.current(),
     )

@@ -63,6 +63,7 @@ class PurchaseOrderDocument(BaseModel):
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR.")
     order_date: IsoDate
     ship_to: Code
+    buyer: str = Field(default="", max_length=35, description="The buyer or purchasing group responsible, e.g. \"P-12\".")
     lines: tuple[PurchaseOrderLineDocument, ...] = Field(min_length=1)
 
     @field_validator("lines")
@@ -84,6 +85,8 @@ class PurchaseOrderDocument(BaseModel):
             "currency": self.currency,
             "order_date": self.order_date.isoformat(),
             "ship_to": self.ship_to,
+            # Only when given, so documents from before the field existed keep their hash.
+            **({"buyer": self.buyer} if self.buyer else {}),
             "lines": [
                 {
                     "line": line.line,

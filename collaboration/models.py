@@ -61,6 +61,7 @@ class PurchaseOrder(models.Model):
     currency = models.CharField(max_length=3)
     order_date = models.DateField()
     ship_to = models.CharField(max_length=35)
+    buyer = models.CharField(max_length=35, blank=True, help_text="The buyer (or purchasing group) responsible in the ERP.")
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.AWAITING_ACKNOWLEDGEMENT)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical document of this revision.")
     acknowledgement_due = models.DateField(null=True, blank=True, help_text="When the supplier's answer is due.")
@@ -73,6 +74,10 @@ class PurchaseOrder(models.Model):
         indexes = [
             models.Index(fields=["supplier", "-order_date", "-id"], name="po_supplier_date_idx"),
             models.Index(fields=["supplier", "status", "-order_date", "-id"], name="po_supplier_status_date_idx"),
+            # The control tower's orders waiting for someone: few of all, read on every refresh.
+            models.Index(fields=["status", "acknowledgement_due", "supplier", "buyer"], name="po_waiting_idx",
+                         condition=Q(status__in=["awaiting_acknowledgement", "changed", "awaiting_buyer"])),
+            models.Index(fields=["buyer", "supplier"], name="po_buyer_supplier_idx"),
         ]
         constraints = [models.CheckConstraint(condition=Q(revision__gte=1), name="po_revision_positive")]
 
@@ -232,6 +237,7 @@ class Acknowledgement(models.Model):
     actor_label = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True, help_text="When the answer was due, as it stood at submission (for on-time rates).")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -240,6 +246,7 @@ class Acknowledgement(models.Model):
                 fields=["purchase_order"], condition=Q(status="draft"), name="ack_one_draft_per_order"
             ),
         ]
+        indexes = [models.Index(fields=["submitted_at"], name="ack_submitted_idx")]
 
     def __str__(self) -> str:
         return f"{self.purchase_order.number} rev {self.revision} ({self.get_status_display()})"
@@ -340,7 +347,11 @@ class ExceptionCase(models.Model):
 
     class Meta:
         ordering = ["-opened_at", "-id"]
-        indexes = [models.Index(fields=["status", "kind"], name="exception_status_kind_idx")]
+        indexes = [
+            models.Index(fields=["status", "kind"], name="exception_status_kind_idx"),
+            models.Index(fields=["opened_at"], name="exception_opened_idx"),
+            models.Index(fields=["decided_at"], name="exception_decided_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()}: {self.summary}"
@@ -473,6 +484,11 @@ class Shipment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["supplier", "number"], name="shipment_unique_number"),
             models.CheckConstraint(condition=Q(expected_arrival__gte=F("despatch_date")), name="shipment_arrival_after_despatch"),
+        ]
+        indexes = [
+            # Shipment notices not (fully) received yet: what the control tower counts.
+            models.Index(fields=["receipt_status", "expected_arrival", "supplier"], name="shipment_unreceived_idx",
+                         condition=Q(status="submitted", receipt_status__in=["not_received", "partial"])),
         ]
 
     def __str__(self) -> str:
@@ -700,6 +716,8 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=60)
     purchase_order = models.CharField(max_length=35, blank=True, db_index=True, help_text="The PO number it concerns, for its timeline.")
+    correlation_id = models.CharField(max_length=64, blank=True, db_index=True,
+                                      help_text="Of the request, interchange or task that did it (see the logs).")
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
 

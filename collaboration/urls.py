@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from collaboration import incident_views, quality_views, shipment_views, views
+from collaboration import incident_views, quality_views, scorecard_views, shipment_views, views
 
 
 class SpreadsheetFormat:
@@ -45,6 +45,7 @@ urlpatterns = [
     path("quality/incidents/<str:reference>/", incident_views.incident_detail, name="incident-detail"),
     path("quality/incidents/<str:reference>/steps/<str:kind>/answer/", incident_views.incident_step_answer,
          name="incident-step-answer"),
+    path("scorecards/", scorecard_views.scorecards, name="scorecards"),
     path("account/api-tokens/", views.api_tokens, name="api-tokens"),
     path("account/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
 ]

@@ -31,6 +31,7 @@ from edi.ordrsp import apply_order_response
 from edi.outbound import UNKNOWN_SENDERS, next_control_ref, outbound_path, partner_party, queue
 from edi.segments import ContentError
 from edi.syntax_errors import SyntaxErrorCode as Code
+from portal import correlation
 
 logger = logging.getLogger(__name__)
 DIRECTORY_VERSIONS = {("D", "96A", "UN"), ("D", "01B", "UN")}
@@ -93,10 +94,17 @@ def receive_interchange(parsed: codec.Interchange, *, file_name: str, resume: bo
         record.status == Interchange.Status.DUPLICATE and record.answer_id is None))
     if record is not None and not unfinished:
         return stored_result(record)
-    if record is None:  # (else: cut off by a crash; it goes on after its last message done)
-        with transaction.atomic():
-            record = _record(parsed, partner=partner, sender=sender, file_name=file_name)
-    return _process(parsed, record=record, partner=partner, foreign_mailbox=foreign_mailbox)
+    # Each interchange is one piece of work: its audit rows, outbox events and ERP calls carry its id.
+    with correlation.bound(record.correlation_id if record is not None else None) as correlation_id:
+        if record is None:  # (else: cut off by a crash; it goes on after its last message done)
+            with transaction.atomic():
+                record = _record(parsed, partner=partner, sender=sender, file_name=file_name, correlation_id=correlation_id)
+        logger.info("interchange %s from %s in %s", record.control_ref, record.sender, record.file_name,
+                    extra={"interchange": record.pk, "partner": partner.pk if partner else None})
+        result = _process(parsed, record=record, partner=partner, foreign_mailbox=foreign_mailbox)
+        logger.info("interchange %s from %s: %s", record.control_ref, record.sender, result.status,
+                    extra={"interchange": record.pk, "status": result.status})
+        return result
 
 
 def _sender_partner(parsed: codec.Interchange) -> TradingPartner | None:
@@ -138,8 +146,9 @@ def stored_result(stored: Interchange) -> InterchangeResult:
     )
 
 
-def _record(parsed: codec.Interchange, *, partner: TradingPartner | None, sender: str, file_name: str) -> Interchange:
-    values = dict(
+def _record(parsed: codec.Interchange, *, partner: TradingPartner | None, sender: str, file_name: str,
+            correlation_id: str) -> Interchange:
+    values = dict(correlation_id=correlation_id,
         partner=partner, direction=Interchange.Direction.INBOUND, control_ref=_clean(parsed.control_ref)[:MAX_CONTROL_REF],
         sender=_clean(sender)[:40], recipient=_clean(_party(parsed.recipient_id, parsed.recipient_qualifier))[:40],
         raw=parsed.raw, file_name=_clean(file_name)[-255:], message_types=sorted({_clean(m.type)[:6] for m in parsed.messages})[:20],

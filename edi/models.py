@@ -87,6 +87,8 @@ class Interchange(models.Model):
     answer = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                help_text="The CONTRL sent for it (inbound) or received for it (outbound).")
     created_at = models.DateTimeField(auto_now_add=True)
+    correlation_id = models.CharField(max_length=64, blank=True, db_index=True,
+                                      help_text="Inbound: the id its processing logged and audited under; outbound: of what caused it.")
 
     class Meta:
         ordering = ["-created_at", "-id"]

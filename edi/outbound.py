@@ -21,6 +21,7 @@ from collaboration.models import PurchaseOrder
 from edi.codec import UnencodableCharacter, build_interchange, party
 from edi.models import Interchange, TradingPartner
 from edi.orders import DIRECTORIES, order_message_body
+from portal import correlation
 
 logger = logging.getLogger(__name__)
 UNKNOWN_SENDERS = "unknown-senders"
@@ -81,7 +82,7 @@ def _outbound_row(*, partner: TradingPartner | None, recipient: tuple[str, ...],
     return Interchange(
         partner=partner, direction=Interchange.Direction.OUTBOUND, control_ref=control_ref, sender=":".join(own_party()),
         recipient=":".join(recipient)[:40], file_name=file_name_for(control_ref, kinds[0], tag),
-        message_types=sorted(set(kinds)), **fields,
+        message_types=sorted(set(kinds)), correlation_id=correlation.current(), **fields,
     )
 
 

@@ -15,7 +15,7 @@ from collaboration.errors import DomainError
 from erp_bridge import batches
 from erp_bridge.models import DeliveryAttempt, DestinationState, Drift, ErpApiToken, OutboxMessage
 from erp_bridge.tasks import replay
-from portal.metrics import CHART_MINUTES, delivery_figures
+from portal.metrics import CHART_MINUTES, delivery_figures, duration_text
 
 # The admin index carries a link to the delivery status page (templates/admin/erp_bridge/index.html).
 admin.site.index_template = "admin/erp_bridge/index.html"
@@ -71,15 +71,6 @@ def chart_bars(per_minute: list[int], *, now) -> list[Bar]:
         bars.append(Bar(x=index * BAR_SLOT, y=CHART_HEIGHT - height, width=BAR_SLOT - 2, height=height, count=count,
                         minute=current_minute - timedelta(minutes=len(per_minute) - 1 - index)))
     return bars
-
-
-def duration_text(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 @admin.register(DestinationState)

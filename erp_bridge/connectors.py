@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from erp_bridge import signing
+from portal import correlation
 
 # 4xx answers that may succeed later: timeout, conflict (e.g. out of order at the ERP), too early, too many requests.
 RETRYABLE_4XX = {408, 409, 425, 429}
@@ -80,6 +81,7 @@ class HttpConnector:
         headers = {
             "Content-Type": "application/json",
             "Idempotency-Key": envelope["id"],
+            correlation.HEADER: correlation.current(),
             signing.HEADER: signing.sign(body, secret=self.secret),
         }
         try:

@@ -27,6 +27,7 @@ class OutboxMessage(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True, help_text="Of the request or interchange that caused it.")
 
     class Meta:
         ordering = ["occurred_at", "aggregate", "sequence"]
@@ -37,6 +38,11 @@ class OutboxMessage(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx", condition=Q(status="pending")),
+            # Undelivered events (pending and dead letters) are few of all: counted without reading the rest.
+            models.Index(fields=["destination", "status", "occurred_at"], name="outbox_undelivered_idx",
+                         condition=~Q(status="delivered")),
+            models.Index(fields=["aggregate"], name="outbox_dead_idx", condition=Q(status="dead")),
+            models.Index(fields=["delivered_at"], name="outbox_delivered_idx", condition=Q(status="delivered")),
         ]
 
     def __str__(self) -> str:
@@ -94,6 +100,7 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["message", "attempted_at", "id"]
+        indexes = [models.Index(fields=["attempted_at"], name="delivery_attempt_time_idx")]
 
 
 class ErpApiToken(models.Model):

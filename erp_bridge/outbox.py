@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from erp_bridge.models import OutboxMessage, OutboxSequence
+from portal import correlation
 from portal.db import locked_row
 
 ERP = "erp"
@@ -38,6 +39,7 @@ def publish(
         schema_version=schema_version,
         payload=payload,
         next_attempt_at=now,
+        correlation_id=correlation.current(),
     )
     message_id = str(message.id)
 

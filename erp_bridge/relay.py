@@ -23,6 +23,7 @@ from collaboration import services
 from erp_bridge import batches
 from erp_bridge.connectors import DeliveryResult, connector_for
 from erp_bridge.models import DeliveryAttempt, OutboxMessage
+from portal import correlation
 
 logger = logging.getLogger(__name__)
 
@@ -133,8 +134,15 @@ def deliver(message_id: uuid.UUID | str, *, run: int = 1) -> RelayOutcome:
         if sent and time.monotonic() > stop_after:
             break
         started_at, clock = timezone.now(), time.monotonic()
-        result = connector.send(message.envelope())
-        sent.append(_Sent(message, result, started_at, timezone.now(), int((time.monotonic() - clock) * 1000)))
+        # The ERP call runs (and logs) under the id of the request or interchange that caused the event.
+        with correlation.bound(message.correlation_id or None):
+            result = connector.send(message.envelope())
+            latency_ms = int((time.monotonic() - clock) * 1000)
+            logger.info("%s %s#%s to %s: %s", message.type, message.aggregate, message.sequence, message.destination,
+                        "delivered" if result.delivered else ("failed" if result.permanent else "will retry"),
+                        extra={"event": str(message.id), "attempt": message.attempt_count, "status_code": result.status_code,
+                               "latency_ms": latency_ms})
+        sent.append(_Sent(message, result, started_at, timezone.now(), latency_ms))
         if not result.delivered:
             break
     return _record(claimed, sent)

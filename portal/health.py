@@ -1,12 +1,22 @@
-"""Liveness of what the portal depends on: /healthz answers 200 when the database and the broker answer, else 503."""
+"""Probes for the orchestrator.
+
+/healthz (liveness): the process answers requests; it checks nothing outside, so an outage of the
+database does not get every web process restarted. /readyz (readiness): 200 only when this process
+can do its work: the database answers and has every migration applied, and the broker answers; 503
+with the failing checks otherwise, so a load balancer sends no traffic here until then.
+"""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
+
+_migrated = False  # once every migration was seen applied, this process need not look again
+
 
 def _database() -> str:
     try:
@@ -15,6 +25,21 @@ def _database() -> str:
             cursor.fetchone()
     except Exception as exc:  # any driver error means "down"
         return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _migrations() -> str:
+    global _migrated
+    if _migrated:
+        return "ok"
+    try:
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+    if unapplied:
+        return f"error: {len(unapplied)} migration(s) not applied"
+    _migrated = True
     return "ok"
 
 
@@ -31,6 +56,14 @@ def _broker() -> str:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _database(), "broker": _broker()}
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    database = _database()
+    checks = {"database": database, "migrations": _migrations() if database == "ok" else "skipped: database down",
+              "broker": _broker()}
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)

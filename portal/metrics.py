@@ -1,5 +1,5 @@
 """Sync figures per destination (outbox depth, sync lag, deliveries per minute, dead letters, mode,
-batch files) and EDIFACT interchange outcomes, shared by the admin's delivery status page and /metrics in the Prometheus text format.
+batch files) EDIFACT interchange outcomes, Celery queue depth and web requests, shared by the admin's delivery status page and /metrics in the Prometheus text format.
 
 /metrics is open by default (counts only, no business data); set METRICS_TOKEN to require
 `Authorization: Bearer <token>` from the scraper.
@@ -17,11 +17,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from kombu import Connection
 
 from collaboration.models import ExceptionCase
 from edi.models import Interchange
 from erp_bridge import batches
 from erp_bridge.models import DeliveryAttempt, DeliveryBatch, DestinationState, OutboxMessage
+from portal import request_metrics
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 CHART_MINUTES = 60
@@ -51,12 +53,14 @@ class DestinationFigures:
         return batches.batch_file_name(self.destination, self.last_batch_number) if self.last_batch_number else ""
 
 
-def delivery_figures(*, now: datetime | None = None) -> list[DestinationFigures]:
-    """Every destination's figures in four aggregate queries, however many events there are."""
+def delivery_figures(*, now: datetime | None = None, delivered_total: bool = True) -> list[DestinationFigures]:
+    """Every destination's figures in four aggregate queries, however many events there are. Without
+    `delivered_total` the count of all delivered events (which grows with the history) is skipped."""
     now = now or timezone.now()
     by_status: dict[tuple[str, str], int] = {}
     oldest: dict[str, datetime] = {}
-    for row in OutboxMessage.objects.values("destination", "status").annotate(n=Count("id"), oldest=Min("occurred_at")):
+    messages = OutboxMessage.objects.all() if delivered_total else OutboxMessage.objects.exclude(status=OutboxMessage.Status.DELIVERED)
+    for row in messages.values("destination", "status").annotate(n=Count("id"), oldest=Min("occurred_at")).order_by():
         by_status[row["destination"], row["status"]] = row["n"]
         if row["status"] == OutboxMessage.Status.PENDING:
             oldest[row["destination"]] = row["oldest"]
@@ -110,6 +114,15 @@ def delivery_figures(*, now: datetime | None = None) -> list[DestinationFigures]
     return figures
 
 
+def duration_text(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
 def _family(name: str, kind: str, help_text: str, samples: list[tuple[dict, float]]) -> list[str]:
     lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
     for labels, value in samples:
@@ -154,7 +167,30 @@ def render_metrics() -> str:
     lines += _family("portal_edi_interchanges_total", "counter", "EDIFACT interchanges by direction and outcome.",
                      [({"direction": direction, "status": status}, interchanges.get((direction, status), 0))
                       for direction, statuses in EDI_STATUSES.items() for status in statuses])
-    return "\n".join(lines) + "\n"
+    depths = queue_depths()
+    lines += _family("portal_broker_up", "gauge", "1 when the Celery broker answered this scrape.", [({}, float(depths is not None))])
+    lines += _family("portal_celery_queue_depth", "gauge", "Task messages waiting in the broker, per queue.",
+                     [({"queue": name}, count) for name, count in (depths or {}).items()])
+    return "\n".join(lines) + "\n" + request_metrics.render()
+
+
+def queue_depths() -> dict[str, int] | None:
+    """Messages waiting per Celery queue, None when the broker does not answer."""
+    names = [settings.CELERY_TASK_DEFAULT_QUEUE]  # every task goes there
+    try:
+        with Connection(settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            channel = conn.default_channel
+            depths = {}
+            for name in names:
+                try:
+                    depths[name] = channel.queue_declare(queue=name, passive=True).message_count
+                except conn.channel_errors:  # a queue nobody declared yet (Redis drops empty lists): empty
+                    depths[name] = 0
+                    channel = conn.channel()
+            return depths
+    except Exception:  # kombu raises transport-specific errors; "down" is the answer
+        return None
 
 
 _S = Interchange.Status

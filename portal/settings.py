@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.correlation.CorrelationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -190,10 +191,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_IMPORTS = ["erp_bridge.tryton.tasks"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers log through LOGGING above (JSON with correlation ids), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # How often beat sweeps the outbox for messages whose nudge got lost (due that long, and not sent).
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
@@ -237,6 +241,7 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 GS1_COMPANY_PREFIX = env.str("GS1_COMPANY_PREFIX", default="")
 GS1_SSCC_EXTENSION_DIGIT = env.int("GS1_SSCC_EXTENSION_DIGIT", default=0)
 ACKNOWLEDGEMENT_LEAD_DAYS = env.int("ACKNOWLEDGEMENT_LEAD_DAYS", default=3)
+CONTROL_TOWER_REFRESH_SECONDS = env.int("CONTROL_TOWER_REFRESH_SECONDS", default=60)
 # Suppliers are reminded (once, one e-mail each) of quality documents expiring within this many days.
 QUALITY_EXPIRY_REMINDER_DAYS = env.int("QUALITY_EXPIRY_REMINDER_DAYS", default=30)
 # Days after a quality incident is opened by which the supplier's steps are due, in order:
@@ -289,11 +294,26 @@ ERP_BATCH_AFTER_SECONDS = env.int("ERP_BATCH_AFTER_SECONDS", default=3600)
 ERP_BATCH_DIR = Path(env.str("ERP_BATCH_DIR", default=str(VAR_DIR / "erp" / "batches")))
 ERP_BATCH_SECONDS = env.float("ERP_BATCH_SECONDS", default=60.0)
 
+# Logs: one JSON object per line on stderr (LOG_FORMAT=json, the default), each with the correlation
+# id of the request, interchange or event it belongs to; LOG_FORMAT=text for a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"correlation": {"()": "portal.correlation.LogFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(correlation_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601 in UTC
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT if LOG_FORMAT in ("json", "text") else "json",
+                    "filters": ["correlation"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "portal.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")}},
 }

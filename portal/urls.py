@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from collaboration import api as collaboration_api
 from erp_bridge import api as erp_api
-from portal import health, metrics
+from portal import health, metrics, views
 
 api_v1 = [
     path("purchase-orders/", collaboration_api.PurchaseOrderListApi.as_view(), name="purchase-order-list"),
@@ -49,6 +49,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("control-tower/", views.control_tower_page, name="control-tower"),
+    path("control-tower/purchase-orders/<str:number>/", views.purchase_order_timeline, name="purchase-order-timeline"),
+    path("control-tower/<slug:key>/", views.control_tower_list, name="control-tower-list"),
     path("metrics", metrics.metrics, name="metrics"),
     path("", include("collaboration.urls")),
 ]

@@ -256,7 +256,7 @@ def acknowledgement_submit(*, number: str, revision: int, responses: list[LineRe
         items = _check_all(po, responses)
         ack = Acknowledgement.objects.create(
             purchase_order=po, revision=po.revision, status=Acknowledgement.Status.SUBMITTED, channel=actor.channel,
-            submitted_by=actor.user, actor_label=actor.label, submitted_at=timezone.now(),
+            submitted_by=actor.user, actor_label=actor.label, submitted_at=timezone.now(), due_on=po.acknowledgement_due,
         )
         summary = _decide_submitted(ack, items, actor)
         refresh_statuses(po=po, acknowledgements=[ack])
@@ -341,7 +341,7 @@ def acknowledgement_draft_submit(*, number: str, revision: int, actor: Actor, ac
             draft = _draft(po, actor)
         draft.lines.all().delete()
         draft.status = Acknowledgement.Status.SUBMITTED
-        draft.submitted_at = timezone.now()
+        draft.submitted_at, draft.due_on = timezone.now(), po.acknowledgement_due
         draft.submitted_by, draft.actor_label, draft.channel = actor.user, actor.label, actor.channel
         draft.save()
         summary = _decide_submitted(draft, items, actor)

@@ -161,6 +161,7 @@ def _purchase_orders_create(
                 currency=document.currency,
                 order_date=document.order_date,
                 ship_to=document.ship_to,
+                buyer=document.buyer,
                 content_hash=document.content_hash,
                 acknowledgement_due=due,
             )
@@ -235,7 +236,7 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
             changes.append({"line": number, "change": "cancelled"})
     header_changes = {
         field: {"from": json_value(getattr(po, field)), "to": json_value(getattr(document, field))}
-        for field in ("currency", "order_date", "ship_to")
+        for field in ("currency", "order_date", "ship_to", "buyer")
         if getattr(po, field) != getattr(document, field)
     }
     if header_changes:
@@ -244,6 +245,7 @@ def _purchase_order_revise(*, po: PurchaseOrder, document: PurchaseOrderDocument
     po.currency = document.currency
     po.order_date = document.order_date
     po.ship_to = document.ship_to
+    po.buyer = document.buyer
     po.content_hash = document.content_hash
     needs_answer = [change["line"] for change in changes if change["line"] is not None and change["change"] != "adopted"]
     if needs_answer:

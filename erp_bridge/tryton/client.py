@@ -16,6 +16,8 @@ from typing import Any
 
 import requests
 
+from portal import correlation
+
 PURCHASE_STATES = ("confirmed", "processing", "done")
 PENDING_MOVE_STATES = ("draft", "assigned")
 PAGE_SIZE = 100
@@ -115,6 +117,7 @@ class TrytonClient:
             response = self.session.request(
                 method, self._url(path), params=params, timeout=self.timeout,
                 json=_encode(body) if body is not None else None,
+                headers={correlation.HEADER: correlation.current()} if correlation.current() else None,
             )
         except requests.RequestException as error:
             raise TrytonUnavailable(

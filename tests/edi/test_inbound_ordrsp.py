@@ -237,3 +237,15 @@ def test_unoc_accented_reason_text_is_decoded_by_the_declared_charset(po):
 
     assert result.status == "accepted"
     assert Acknowledgement.objects.get().lines.get().reason_text == "Gießerei außer Betrieb"
+
+
+def test_each_interchange_has_a_correlation_id_its_audit_rows_and_events_carry(po):
+    from collaboration.models import AuditEvent
+
+    result = receive(interchange(ordrsp("PO-1", "29")))
+    record = Interchange.objects.get(pk=result.interchange_id)
+    assert len(record.correlation_id) == 32
+    assert AuditEvent.objects.get(action="acknowledgement.submitted").correlation_id == record.correlation_id
+    assert {m.correlation_id for m in OutboxMessage.objects.filter(aggregate="PO-1")} == {record.correlation_id}
+    other = receive(interchange(ordrsp("PO-1", "29"), ref="IC0002"))
+    assert Interchange.objects.get(pk=other.interchange_id).correlation_id not in ("", record.correlation_id)

@@ -1,5 +1,7 @@
 """End to end on real components: portal accept -> PostgreSQL outbox -> Redis -> Celery worker -> signed POST
 to a loopback ERP receiver that verifies the signature and applies each event once."""
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -11,9 +13,9 @@ from tests.support.erp_receiver import Scripted
 pytestmark = pytest.mark.services
 
 
-def accept_all(client, number: str, *, revision: int):
+def accept_all(client, number: str, *, revision: int, **headers):
     url = reverse("collaboration:acknowledgement-submit", args=[number])
-    return client.post(url, {"revision": revision, "accept_remaining": "1"})
+    return client.post(url, {"revision": revision, "accept_remaining": "1"}, headers=headers)
 
 
 def test_accepted_orders_reach_the_erp_once_signed_and_in_order(
@@ -32,7 +34,8 @@ def test_accepted_orders_reach_the_erp_once_signed_and_in_order(
     client.force_login(nordwerk_sales)
     with celery_worker(tmp_path=tmp_path, env=worker_env, concurrency=2, beat=True) as worker:
         for number in ("PO-1", "PO-2", "PO-3"):
-            assert accept_all(client, number, revision=1).status_code == 302
+            response = accept_all(client, number, revision=1, x_correlation_id=f"trace-{number}")
+            assert response.status_code == 302 and response["X-Correlation-ID"] == f"trace-{number}"
         # A change order for PO-1 and its re-acknowledgement: a second event for the same PO.
         create_purchase_order("PO-1", supplier=nordwerk, revision=2, line_count=2)
         accept_all(client, "PO-1", revision=2)
@@ -61,3 +64,10 @@ def test_accepted_orders_reach_the_erp_once_signed_and_in_order(
         OutboxMessage.objects.filter(destination="erp").values_list("attempts__outcome", flat=True)
     )
     assert outcomes.count("retry") == 1 and outcomes.count("delivered") == 4
+    # The id of each web request went with its event to the ERP, and the worker logged the call under it.
+    first_events = {e["aggregate"]: key for key, e in erp_receiver.applied.items() if e["payload"]["revision"] == 1}
+    assert {po: erp_receiver.correlation_ids[key] for po, key in first_events.items()} == {
+        "PO-1": "trace-PO-1", "PO-2": "trace-PO-2", "PO-3": "trace-PO-3"}
+    records = [json.loads(line) for line in worker.log().splitlines() if line.startswith("{")]
+    calls = [r for r in records if r.get("logger") == "erp_bridge.relay" and r.get("correlation_id") == "trace-PO-2"]
+    assert calls and calls[-1]["message"].startswith("acknowledgement.decided PO-2#1 to erp: delivered"), calls

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from erp_bridge import outbox, relay, signing
+from portal import correlation
 from erp_bridge.models import DeliveryAttempt, OutboxMessage
 from tests.support.erp_receiver import Scripted
 
@@ -225,3 +226,11 @@ def test_a_run_is_never_started_from_a_message_that_is_not_the_head(db, http_erp
     first, second = publish("PO-1"), publish("PO-1")
     assert relay.deliver(second.id, run=10).status == "skipped"
     assert relay.deliver(first.id, run=10).delivered == 2
+
+
+def test_the_relay_sends_the_events_id_to_the_erp(db, http_erp, erp_receiver):
+    with correlation.bound("edi-interchange-9"), transaction.atomic():
+        message = outbox.publish(type="acknowledgement.decided", aggregate="PO-9", payload={})
+    assert correlation.current() == ""  # the block's id is gone after it
+    relay.deliver(message.id)
+    assert erp_receiver.correlation_ids[str(message.id)] == "edi-interchange-9"

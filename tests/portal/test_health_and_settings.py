@@ -1,4 +1,4 @@
-"""/healthz and the production settings check."""
+"""/healthz, /readyz and the production settings check."""
 import os
 import subprocess
 import sys
@@ -9,21 +9,41 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_healthz_ok_when_database_and_broker_answer(client, db):
-    response = client.get("/healthz")
+@pytest.fixture
+def readiness():
+    from portal import health
+
+    health._migrated = False  # every test sees the migration check run
+    yield
+    health._migrated = False
+
+
+def test_readyz_ok_when_database_migrations_and_broker_are_ready(client, db, readiness):
+    response = client.get("/readyz")
     assert response.status_code == 200, response.content
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "broker": "ok"}}
 
 
-def test_healthz_503_when_broker_is_unreachable(client, db, settings):
+def test_readyz_503_when_broker_is_unreachable(client, db, settings, readiness):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
-    response = client.get("/healthz")
+    response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"].startswith("error")
     assert response.json()["checks"]["database"] == "ok"
 
 
-def test_healthz_503_when_database_is_unreachable(client, db, monkeypatch):
+def test_readyz_503_while_a_migration_is_not_applied(client, db, readiness):
+    from django.db.migrations.recorder import MigrationRecorder
+
+    # As if the code were deployed before `migrate` ran: the newest edi migration is not recorded.
+    latest = MigrationRecorder.Migration.objects.filter(app="edi").order_by("-name").first()
+    latest.delete()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["migrations"] == "error: 1 migration(s) not applied"
+
+
+def test_liveness_answers_while_the_database_is_down_and_readiness_does_not(client, db, monkeypatch, readiness):
     from django.db import OperationalError, connection
 
     def broken(*args, **kwargs):
@@ -31,9 +51,11 @@ def test_healthz_503_when_database_is_unreachable(client, db, monkeypatch):
 
     with monkeypatch.context() as patch:
         patch.setattr(connection, "cursor", broken)
-        response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["checks"]["database"].startswith("error")
+        ready = client.get("/readyz")
+        alive = client.get("/healthz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database"].startswith("error")
+    assert alive.status_code == 200 and alive.json() == {"status": "ok"}
 
 
 def production_like_environment() -> dict[str, str]:

@@ -79,3 +79,35 @@ def test_metrics_and_the_admin_page_share_one_computation(db):
     (erp,) = delivery_figures()
     assert (erp.destination, erp.delivered, erp.deliveries_last_hour) == ("erp", 2, 2)
     assert len(erp.per_minute) == CHART_MINUTES and sum(erp.per_minute) == 2
+
+
+def test_metrics_count_requests_by_view_and_status(client, db):
+    def count(text: str, view: str, status: str) -> float:
+        name = f'portal_http_requests_total{{method="GET",status="{status}",view="{view}"}}'
+        return next((float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name)), 0.0)
+
+    before = client.get("/metrics").content.decode()
+    client.get("/healthz")
+    client.get("/healthz")
+    client.get("/no-such-page/")
+    after = client.get("/metrics").content.decode()
+    assert count(after, "healthz", "200") - count(before, "healthz", "200") == 2
+    assert count(after, "unmatched", "404") - count(before, "unmatched", "404") == 1
+    assert "# TYPE portal_http_request_duration_seconds histogram" in after
+
+
+def test_metrics_report_the_task_queue_depth_and_a_broker_outage(client, db, settings):
+    from portal.celery import app
+
+    app.control.purge()
+    try:
+        for n in range(3):
+            app.send_task("erp_bridge.tasks.deliver_message", args=[f"00000000-0000-0000-0000-00000000000{n}"])
+        text = client.get("/metrics").content.decode()
+        assert sample(text, 'portal_celery_queue_depth{queue="celery"}') == 3
+        assert sample(text, "portal_broker_up") == 1
+    finally:
+        app.control.purge()
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"  # nothing listens there
+    text = client.get("/metrics").content.decode()
+    assert sample(text, "portal_broker_up") == 0 and "portal_celery_queue_depth{" not in text

@@ -26,6 +26,7 @@ class ErpReceiver:
         self.secret = secret
         self.lock = threading.Lock()
         self.applied: dict[str, dict] = {}  # idempotency key -> event
+        self.correlation_ids: dict[str, str] = {}  # idempotency key -> X-Correlation-ID it came with
         self.order: list[str] = []  # ids in the order they were applied
         self.requests = 0
         self.duplicates = 0
@@ -89,6 +90,7 @@ class ErpReceiver:
                 self.order_violations += 1
             self.last_sequence[aggregate] = max(sequence, self.last_sequence[aggregate])
             self.applied[key] = event
+            self.correlation_ids[key] = headers.get("X-Correlation-ID", "")
             self.order.append(key)
             return 200, {}, "applied"
 

@@ -38,6 +38,9 @@ ITEMS = [
 ]
 
 
+BUYER_GROUPS = ["P-10", "P-20", "P-30"]  # the ERP's purchasing groups
+
+
 def demo_orders(today: date) -> list[dict]:
     rng = random.Random(7001)
     orders = []
@@ -66,6 +69,7 @@ def demo_orders(today: date) -> list[dict]:
                 "currency": "EUR",
                 "order_date": order_date.isoformat(),
                 "ship_to": "PLANT-1",
+                "buyer": BUYER_GROUPS[n % len(BUYER_GROUPS)],
                 "lines": lines,
             }
         )
@@ -121,10 +125,14 @@ class Command(BaseCommand):
                 if current is not None and current >= data["revision"]:
                     continue
                 services.purchase_order_upsert(document=parse_purchase_order(data), actor=actor)
+                # The demo's orders arrived over the last weeks: each answer fell due a few days after
+                # its order date, so the control tower has overdue answers to show.
+                PurchaseOrder.objects.filter(number=data["number"], revision=1).update(
+                    acknowledgement_due=date.fromisoformat(data["order_date"]) + timedelta(days=settings.ACKNOWLEDGEMENT_LEAD_DAYS))
             if not options["without_orders"]:
                 self._acknowledged_and_shipped(suppliers["NORDWERK"])
         self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
-        self.stdout.write("  (the buyer works in /admin/; suppliers see their orders, shipments and quality pages)")
+        self.stdout.write("  (the buyer works in /admin/ and /control-tower/; suppliers see their orders, shipments and quality pages)")
         for email, code, role in USERS:
             self.stdout.write(f"  supplier {code:<10} {role:<9} {email}")
         self.stdout.write(f"  buyer (staff, admin)        {BUYER}")
