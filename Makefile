@@ -88,6 +88,7 @@ bench: install
 	$(BIN)/python bench/labels.py
 	$(BIN)/python bench/edi_codec.py
 	$(BIN)/python bench/edi_inbound.py --database postgres
+	$(BIN)/python bench/control_tower.py
 
 clean:
 	rm -rf var .pytest_cache

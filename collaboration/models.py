@@ -118,6 +118,8 @@ class PurchaseOrderLine(models.Model):
     confirmed_price = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     confirmed_date = models.DateField(null=True, blank=True, help_text="The (last) committed date.")
     confirmed_revision = models.PositiveIntegerField(null=True, blank=True)
+    received_quantity = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0),
+                                            help_text="What the ERP booked in all (its receipts, returns negative).")
     changed_in_revision = models.PositiveIntegerField(
         help_text="The revision that last added or changed this line; an acknowledgement of an older revision no longer covers it."
     )
@@ -369,6 +371,7 @@ class Receipt(models.Model):
 
     class Meta:
         ordering = ["purchase_order", "received_on", "id"]
+        indexes = [models.Index(fields=["purchase_order", "received_on"], name="receipt_order_date_idx")]
 
     def __str__(self) -> str:
         return self.reference

@@ -23,7 +23,9 @@ def _send_correlation_id(headers=None, **kwargs) -> None:
 @signals.task_prerun.connect
 def _bind_correlation_id(task=None, **kwargs) -> None:
     if task is not None:
-        task.request.correlation_token = correlation.enter(getattr(task.request, "correlation_id", None))
+        # Custom message headers reach the request as attributes, or (eager runs) in its headers.
+        given = getattr(task.request, "correlation_id", None) or (getattr(task.request, "headers", None) or {}).get("correlation_id")
+        task.request.correlation_token = correlation.enter(given)
 
 
 @signals.task_postrun.connect

@@ -183,6 +183,17 @@ class Row:
     when: date | datetime | None
     when_label: str
 
+    @property
+    def relative(self) -> str:
+        """How far the date lies from today, in days."""
+        if self.when is None:
+            return ""
+        day = timezone.localdate(self.when) if isinstance(self.when, datetime) else self.when
+        days = (day - timezone.localdate()).days
+        if days == 0:
+            return "today"
+        return f"in {days} day{'s' if days != 1 else ''}" if days > 0 else f"{-days} day{'s' if days != -1 else ''} ago"
+
 
 def _admin_url(obj) -> str:
     return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])

@@ -7,8 +7,10 @@ no-op, a higher version replaces it, an older one is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 
 from collaboration.actors import Actor
 from collaboration.audit import audit_record
@@ -21,7 +23,7 @@ from collaboration.errors import (
     UnknownPurchaseOrder,
     UnknownSupplier,
 )
-from collaboration.models import InvoiceStatus, PurchaseOrder, Receipt, ReceiptLine, Supplier
+from collaboration.models import InvoiceStatus, PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine, Supplier
 from collaboration.services.receipt_matching import receipt_match
 
 
@@ -63,6 +65,11 @@ def receipt_record(*, document: ReceiptDocument, actor: Actor) -> RecordResult:
                         item=entry.item)
             for entry in document.lines
         ])
+        received: dict[int, Decimal] = {}
+        for line in receipt_lines:
+            received[line.order_line_id] = received.get(line.order_line_id, Decimal(0)) + line.quantity
+        for order_line_id, quantity in received.items():
+            PurchaseOrderLine.objects.filter(pk=order_line_id).update(received_quantity=F("received_quantity") + quantity)
         receipt_match(receipt=receipt, lines=receipt_lines)
         audit_record(actor=actor, action="receipt.recorded", obj=receipt, supplier=po.supplier, after=document.canonical,
                      purchase_order=po.number)

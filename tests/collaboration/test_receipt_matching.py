@@ -181,3 +181,13 @@ def test_after_a_short_receipt_the_missing_quantity_can_be_shipped_again(shipped
     with pytest.raises(InvalidDocument, match="cannot be shipped"):  # but not more than that
         services.shipment_submit(document=parse_shipment(asn(number="ASN-3", packages=[], lines=[
             {"line": 1, "purchase_order": "PO-1", "order_line": 10, "quantity": "1"}])), actor=logistics)
+
+
+def test_each_receipt_adds_to_the_order_lines_running_total_returns_subtract(shipped):
+    from collaboration.models import PurchaseOrderLine
+
+    receive("GR-1", [{"line": 10, "quantity": "300"}, {"line": 10, "quantity": "50"}])
+    receive("GR-2", [{"line": 10, "quantity": "-20"}])
+    receive("GR-1", [{"line": 10, "quantity": "300"}, {"line": 10, "quantity": "50"}])  # a repeat changes nothing
+    assert PurchaseOrderLine.objects.get(purchase_order__number="PO-1", line_number=10).received_quantity == Decimal(330)
+    assert PurchaseOrderLine.objects.get(purchase_order__number="PO-1", line_number=20).received_quantity == 0

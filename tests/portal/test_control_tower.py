@@ -195,6 +195,10 @@ def buyer(client, db):
 def test_each_count_leads_to_the_list_behind_it(world, buyer):
     assert list_rows(buyer, "acknowledgement-overdue") == ["A-OVERDUE-1", "B-OVERDUE", "A-OVERDUE-2"]  # oldest due first
     assert list_rows(buyer, "acknowledgement-overdue", supplier="BETA") == ["B-OVERDUE"]
+    overdue = buyer.get(reverse("control-tower-list", args=["acknowledgement-overdue"])).context["rows"]
+    assert [row.relative for row in overdue] == ["3 days ago", "2 days ago", "1 day ago"]
+    assert [row.relative for row in buyer.get(reverse("control-tower-list", args=["acknowledgement-due-soon"])).context["rows"]] \
+        == ["today", "in 2 days"]
     assert list_rows(buyer, "acknowledgement-due-soon") == ["A-SOON", "A-SOON-2"]
     assert list_rows(buyer, "awaiting-buyer") == ["A-BUYER"]
     assert list_rows(buyer, "shipments-overdue") == ["ASN-A1", "ASN-B1"]

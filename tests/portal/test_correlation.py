@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from collaboration.models import AuditEvent
 from erp_bridge.models import OutboxMessage
+from portal import correlation
 from tests.factories import create_purchase_order
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +63,36 @@ def test_a_management_command_runs_under_one_id_the_callers_if_given():
     done = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
     assert len(done.stdout.split("ID ")[1].strip()) == 32
+
+
+def test_a_task_runs_under_the_id_it_was_queued_with_or_a_new_one():
+    from portal.celery import app
+
+    @app.task(name="tests.correlation_probe")
+    def probe():
+        return correlation.current()
+
+    assert probe.apply(headers={"correlation_id": "queued-under-7"}).get() == "queued-under-7"
+    fresh = probe.apply().get()
+    assert len(fresh) == 32 and correlation.current() == ""
+
+
+def test_queued_tasks_carry_the_current_id_in_their_headers(settings):
+    from portal.celery import app
+
+    captured = {}
+
+    def capture(headers=None, **kwargs):
+        captured.update(headers or {})
+
+    from celery import signals
+
+    signals.before_task_publish.connect(capture)
+    try:
+        with app.connection_for_write() as conn, correlation.bound("web-request-3"):
+            app.send_task("tests.correlation_probe", connection=conn, queue="correlation-probe")
+    finally:
+        signals.before_task_publish.disconnect(capture)
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge("correlation-probe")
+    assert captured["correlation_id"] == "web-request-3"

@@ -37,7 +37,7 @@ def history(client, erp_client, partner, nordwerk, nordwerk_sales, http_erp, set
     assert result.status == "accepted"
     # line 20 through the API
     admin = MembershipFactory(user=UserFactory(username="admin@nordwerk.example"), supplier=nordwerk, role="admin").user
-    _, raw = services.api_token_create(supplier=nordwerk, name="ERP link", scopes=["read", "acknowledge"], expires_at=None,
+    _, raw = services.api_token_create(supplier=nordwerk, name="ERP link", scopes=["read", "acknowledge", "ship"], expires_at=None,
                                        actor=Actor.for_user(admin, channel="portal"))
     response = client.post("/api/v1/purchase-orders/PO-1/acknowledgements/", content_type="application/json",
                            data=json.dumps({"revision": 1, "lines": [{"line": 20, "action": "accept"}]}),
@@ -54,6 +54,14 @@ def history(client, erp_client, partner, nordwerk, nordwerk_sales, http_erp, set
     with correlation.bound():
         services.exception_case_decide(case_id=case.pk, approve=True, comment="fine this once",
                                        actor=Actor.for_user(buyer, channel="admin"))
+    # line 20 shipped, announced through the API
+    settings.GS1_COMPANY_PREFIX = "4012345"
+    response = client.put("/api/v1/shipments/ASN-1", content_type="application/json", headers={"Authorization": f"Bearer {raw}"},
+                          data=json.dumps({"number": "ASN-1", "ship_to": "PLANT-1", "despatch_date": "2026-11-06",
+                                           "expected_arrival": "2026-11-08", "status": "submitted",
+                                           "lines": [{"line": 1, "purchase_order": "PO-1", "order_line": 20, "quantity": "400"}],
+                                           "packages": [{"reference": "P1", "kind": "pallet", "contents": [{"line": 1, "quantity": "400"}]}]}))
+    assert response.status_code == 201, response.content
     # the ERP is restarting at the first delivery, then takes everything
     http_erp.fail_next(Scripted(503, body="ERP restarting"))
     for message in OutboxMessage.objects.filter(aggregate="PO-1", destination="erp").order_by("sequence"):
@@ -83,8 +91,8 @@ def test_the_timeline_shows_every_channel_in_order(history):
         ("supplier", "Acknowledgement submitted", "API"),
         ("supplier", "Acknowledgement submitted", "Portal"),
         ("buyer", "Buyer approved the proposal", "Admin"),
-        ("receipt", "Goods received (ERP receipt)", "ERP"),
-        ("exception", "Exception opened: Received goods no ASN announced", ""),
+        ("supplier", "Shipment notice submitted ASN-1", "API"),
+        ("receipt", "Goods received (ERP receipt)", "ERP"),  # as announced: no case
         ("quality", "Quality incident opened", "ERP"),
     ]
     # Each event to the ERP follows the action it came from (same correlation id), the decided line after the buyer.
@@ -106,7 +114,8 @@ def test_the_timeline_shows_every_channel_in_order(history):
 def test_each_event_shows_its_delivery_attempts_and_the_erps_answers(history):
     entries = history.get(reverse("purchase-order-timeline", args=["PO-1"])).context["entries"]
     deliveries = [e for e in entries if e.source == "delivery" and e.title.endswith("to erp: delivered")]
-    assert [e.title.split(" to ")[0] for e in deliveries] == [f"Event acknowledgement.decided #{n}" for n in (1, 2, 3)]
+    assert [e.title.split(" to ")[0] for e in deliveries] == [
+        *(f"Event acknowledgement.decided #{n}" for n in (1, 2, 3)), "Event shipment.submitted #4"]
     first = deliveries[0]
     assert [(a.outcome, a.status_code) for a in first.attempts] == [("retry", 503), ("delivered", 200)]
     assert [(a.outcome, a.status_code) for a in deliveries[1].attempts] == [("delivered", 200)]
