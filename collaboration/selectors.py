@@ -123,10 +123,10 @@ def purchase_order_detail(
     po.draft_count = AcknowledgementLine.objects.filter(
         acknowledgement__purchase_order=po, acknowledgement__status=Acknowledgement.Status.DRAFT
     ).count()
-    # What the supplier's ASNs carry and what the ERP received, per line (the supplier's delivery view).
+    # What the supplier's ASNs carry per line (the supplier's delivery view; received_quantity is the
+    # line's running total of the ERP's receipts).
     page_lines = all_lines.annotate(
         shipped_quantity=_sum_per_line(ShipmentLine.objects.filter(shipment__status=Shipment.Status.SUBMITTED)),
-        received_quantity=_sum_per_line(ReceiptLine.objects.all()),
     )
     if line_number is not None:
         lines = list(page_lines.filter(line_number=line_number))
