@@ -1,0 +1,320 @@
+"""Tenant isolation on every URL, generated from the URLconf: each route that takes an object
+reference is requested for supplier B's object by every role of supplier A (session, and API token
+on the API) and anonymously, with every HTTP method; A must get 404 (405 where the route takes no
+such method), the anonymous caller a login redirect or 401/403, and nothing of B may change.
+A route missing from the tables below fails the test, so a new route cannot slip past it."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from collaboration import services
+from collaboration.actors import Actor
+from collaboration.documents import parse_quality_incident, parse_shipment
+from collaboration.models import (
+    Acknowledgement,
+    AuditEvent,
+    IncidentAttachment,
+    PurchaseOrder,
+    QualityDocument,
+    QualityIncident,
+    Shipment,
+    SupplierApiToken,
+)
+from collaboration.services import LineResponse
+from erp_bridge.models import OutboxMessage
+from tests.collaboration.test_shipments import DESPATCH
+from tests.collaboration.test_uploads import pdf_bytes
+from tests.factories import MembershipFactory, UserFactory, create_purchase_order
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+ROLES = ["admin", "sales", "logistics", "quality"]
+ERP = Actor.system("erp-test", channel="erp")
+
+# Routes that take a reference to a supplier's object: what B's object is called there.
+SUPPLIER_ROUTES = {
+    "api-v1:purchase-order-detail": lambda b: {"number": b.order},
+    "api-v1:purchase-order-accept": lambda b: {"number": b.open_order},
+    "api-v1:acknowledgement-create": lambda b: {"number": b.open_order},
+    "api-v1:shipment": lambda b: {"number": b.shipment},
+    "api-v1:shipment-cancel": lambda b: {"number": b.shipment},
+    "api-v1:quality-document": lambda b: {"pk": b.document},
+    "api-v1:quality-document-file": lambda b: {"pk": b.document},
+    "api-v1:quality-incident": lambda b: {"reference": b.incident},
+    "api-v1:quality-incident-step-answer": lambda b: {"reference": b.incident, "kind": "root_cause"},
+    "collaboration:purchase-order-detail": lambda b: {"number": b.open_order},
+    "collaboration:acknowledgement-submit": lambda b: {"number": b.open_order},
+    "collaboration:line-row": lambda b: {"number": b.open_order, "line_number": 10},
+    "collaboration:line-respond": lambda b: {"number": b.open_order, "line_number": 10},
+    "collaboration:line-discard": lambda b: {"number": b.open_order, "line_number": 10},
+    "collaboration:shipment-detail": lambda b: {"number": b.shipment},
+    "collaboration:shipment-edit": lambda b: {"number": b.shipment},
+    "collaboration:shipment-cancel": lambda b: {"number": b.shipment},
+    "collaboration:shipment-labels": lambda b: {"number": b.shipment},
+    "collaboration:shipment-packing-list": lambda b: {"number": b.shipment},
+    "collaboration:quality-document-download": lambda b: {"pk": b.document},
+    "collaboration:incident-attachment-download": lambda b: {"pk": b.attachment},
+    "collaboration:incident-detail": lambda b: {"reference": b.incident},
+    "collaboration:incident-step-answer": lambda b: {"reference": b.incident, "kind": "root_cause"},
+    "collaboration:api-token-revoke": lambda b: {"token_id": b.token},
+}
+# The ERP's own endpoints: no supplier user or supplier token may use them at all.
+ERP_ROUTES = {
+    "api-v1:erp-purchase-order": lambda b: {"number": b.order},
+    "api-v1:erp-quality-incident": lambda b: {"reference": b.incident},
+    "api-v1:erp-receipt": lambda b: {"reference": "GR-B"},
+    "api-v1:erp-invoice-status": lambda b: {"supplier": "ALPENGUSS", "invoice_number": "INV-B"},
+}
+# Buyers' pages: a supplier's user is sent to the admin's login.
+STAFF_ROUTES = {
+    "purchase-order-timeline": lambda b: {"number": b.order},
+    "control-tower-list": lambda b: {"key": "acknowledgement-overdue"},
+}
+# Parameters that name no supplier's object.
+NOT_AN_OBJECT = {
+    "password_reset_confirm": "a signed reset link for one user, not a supplier's object",
+    "collaboration:open-lines-download": "the file format of the user's own open lines",
+    "collaboration:shipment-template": "the file format of an empty template",
+}
+
+
+def routes(*, all_routes: bool = False) -> list[tuple[str, str, list[str]]]:
+    """(name, route, parameter names) of every URL pattern with parameters (or of every one),
+    namespaces included."""
+    found = []
+
+    def walk(patterns, prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern),
+                     f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern) and (all_routes or pattern.pattern.regex.groups):
+                found.append((f"{namespace}{pattern.name}", prefix + str(pattern.pattern), list(pattern.pattern.regex.groupindex)))
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+@dataclass
+class SupplierB:
+    order: str
+    open_order: str
+    shipment: str
+    document: int
+    incident: str
+    attachment: int
+    token: int
+
+
+def member(supplier, role: str):
+    user = UserFactory(username=f"{role}@{supplier.code.lower()}.example")
+    MembershipFactory(user=user, supplier=supplier, role=role)
+    return user
+
+
+@pytest.fixture
+def supplier_b(alpenguss, settings) -> SupplierB:
+    """Everything of ALPENGUSS a route can point at: an answered order, an open one with a draft,
+    a shipment notice, a quality document, an incident with an attached answer, an API token."""
+    settings.GS1_COMPANY_PREFIX = "4012345"
+    users = {role: Actor.for_user(member(alpenguss, role), channel="portal") for role in ROLES}
+    create_purchase_order("PO-B1", supplier=alpenguss, line_count=2)
+    create_purchase_order("PO-B2", supplier=alpenguss, line_count=2)
+    services.acknowledgement_accept_remaining(number="PO-B1", actor=users["sales"])
+    services.acknowledgement_draft_save(number="PO-B2", revision=1, actor=users["sales"],
+                                        response=LineResponse(line=10, action="accept"))
+    shipment = services.shipment_submit(actor=users["logistics"], document=parse_shipment({
+        "number": "ASN-B", "ship_to": "PLANT-1", "despatch_date": DESPATCH.isoformat(),
+        "expected_arrival": DESPATCH.isoformat(),
+        "lines": [{"line": 1, "purchase_order": "PO-B1", "order_line": 10, "quantity": "400"}],
+        "packages": [{"reference": "P1", "kind": "pallet", "contents": [{"line": 1, "quantity": "400"}]}]}))
+    document = services.quality_document_upload(
+        supplier_id=alpenguss.pk, actor=users["quality"], upload=SimpleUploadedFile("coc.pdf", pdf_bytes()),
+        document_type="certificate_of_conformity", item="BRK-2201", issued_on=timezone.localdate(), expires_on=None)
+    services.quality_incident_open(actor=ERP, document=parse_quality_incident({
+        "reference": "QI-B", "supplier": "ALPENGUSS", "purchase_order": "PO-B1", "item": "BRK-2201", "quantity_on_hold": "5",
+        "uom": "PCE", "description": "Porosity"}))
+    services.incident_step_answer(reference="QI-B", kind="containment", response="Sorted.", actor=users["quality"],
+                                  attachments=[SimpleUploadedFile("sort.pdf", pdf_bytes(), content_type="application/pdf")])
+    token, _ = services.api_token_create(supplier=alpenguss, name="B's system", scopes=["read"], expires_at=None,
+                                         actor=users["admin"])
+    return SupplierB(order="PO-B1", open_order="PO-B2", shipment=shipment.number, document=document.pk,
+                     incident="QI-B", attachment=IncidentAttachment.objects.get().pk, token=token.pk)
+
+
+def snapshot(supplier) -> dict:
+    """What a request by someone else could have changed of B."""
+    return {
+        "orders": sorted(PurchaseOrder.objects.filter(supplier=supplier).values_list("number", "status", "revision")),
+        "answers": sorted(Acknowledgement.objects.filter(purchase_order__supplier=supplier).values_list("id", "status")),
+        "shipments": sorted(Shipment.objects.filter(supplier=supplier).values_list("number", "status", "revision")),
+        "documents": sorted(QualityDocument.objects.filter(supplier=supplier).values_list("id", "review_status")),
+        "incidents": sorted(QualityIncident.objects.filter(supplier=supplier).values_list("reference", "status", "hold_status")),
+        "steps": sorted(QualityIncident.objects.filter(supplier=supplier).values_list("steps__kind", "steps__status")),
+        "tokens": sorted(SupplierApiToken.objects.filter(supplier=supplier).values_list("id", "revoked_at")),
+        "audit": AuditEvent.objects.filter(supplier=supplier).count(),
+        "events": OutboxMessage.objects.count(),
+    }
+
+
+def answer(response) -> tuple[int, str]:
+    """The status and, for a JSON problem, its code: what a caller learns besides the words."""
+    code = ""
+    if response.get("Content-Type", "").startswith(("application/json", "application/problem+json")):
+        code = str(response.json().get("code", "")) if isinstance(response.json(), dict) else ""
+    return response.status_code, code
+
+
+def call(client: Client, method: str, url: str, body: dict | None = None):
+    return client.generic(method, url, data=json.dumps(body or {}), content_type="application/json")
+
+
+@pytest.fixture
+def supplier_a(nordwerk):
+    """A's users in every role, and an API token of A with every scope."""
+    admin = member(nordwerk, "admin")
+    users = {"admin": admin, **{role: member(nordwerk, role) for role in ROLES if role != "admin"}}
+    _, raw = services.api_token_create(supplier=nordwerk, name="A's system", scopes=["read", "acknowledge", "ship", "quality"],
+                                       expires_at=None, actor=Actor.for_user(admin, channel="portal"))
+    create_purchase_order("PO-A1", supplier=nordwerk)
+    return users, raw
+
+
+def test_every_route_with_a_reference_is_covered():
+    named = {name for name, route, _ in routes() if not route.startswith("admin/")}
+    covered = set(SUPPLIER_ROUTES) | set(ERP_ROUTES) | set(STAFF_ROUTES) | set(NOT_AN_OBJECT)
+    assert named - covered == set(), "new routes need a row in the isolation test"
+    assert covered - named == set(), "rows for routes that are gone"
+
+
+# Writes that check their body before the object: a valid body, so that only the object can refuse them.
+BODIES = {
+    "api-v1:acknowledgement-create": {"revision": 1, "lines": [{"line": 10, "action": "accept"}]},
+    "api-v1:quality-incident-step-answer": {"response": "Root cause found."},
+    # Shipment numbers are each supplier's own: A may announce an ASN-B of its own, never with B's order lines.
+    "api-v1:shipment": {"number": "ASN-B", "ship_to": "PLANT-1", "despatch_date": DESPATCH.isoformat(),
+                        "expected_arrival": DESPATCH.isoformat(), "status": "submitted",
+                        "lines": [{"line": 1, "purchase_order": "PO-B1", "order_line": 10, "quantity": "1"}],
+                        "packages": [{"reference": "P1", "kind": "pallet", "contents": [{"line": 1, "quantity": "1"}]}]},
+}
+NOWHERE = {"number": "NO-SUCH-1", "reference": "NO-SUCH-1", "pk": 999_999, "token_id": 999_999}
+
+
+def nowhere(kwargs: dict) -> dict:
+    """The same route pointing at nothing: B's object must be answered exactly like it."""
+    return {key: NOWHERE.get(key, value) for key, value in kwargs.items()}
+
+
+def test_no_role_of_another_supplier_reaches_b_on_any_route(supplier_a, supplier_b, alpenguss, client):
+    users, raw_token = supplier_a
+    before = snapshot(alpenguss)
+    failures, checked = [], 0
+    token_client = Client(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
+    callers = [(role, user, client) for role, user in users.items()] + [("token", None, token_client)]
+    for who, user, caller in callers:
+        if user is not None:
+            client.force_login(user)
+        for name, kwargs in SUPPLIER_ROUTES.items():
+            if who == "token" and not name.startswith("api-v1:"):
+                continue
+            url, absent = reverse(name, kwargs=kwargs(supplier_b)), reverse(name, kwargs=nowhere(kwargs(supplier_b)))
+            body = BODIES.get(name, {})
+            absent_body = json.loads(json.dumps(body).replace(supplier_b.order, NOWHERE["number"]))
+            for method in METHODS:
+                seen, expected = answer(call(caller, method, url, body)), answer(call(caller, method, absent, absent_body))
+                checked += 1
+                # 404, or a refusal that does not depend on B's object being there (405: no such method;
+                # 400/422: the body names an order the caller cannot see, said as for one that does not exist)
+                if seen != expected or seen[0] not in (404, 405, 400, 422) or (method == "GET" and seen[0] not in (404, 405)):
+                    failures.append((who, method, url, seen, f"nothing there: {expected}"))
+        client.logout()
+    assert failures == [], "\n".join(map(str, failures))
+    assert snapshot(alpenguss) == before
+    assert checked == (len(ROLES) * len(SUPPLIER_ROUTES) + sum(n.startswith("api-v1:") for n in SUPPLIER_ROUTES)) * len(METHODS)
+
+
+def test_anonymous_callers_are_sent_to_log_in_or_refused(supplier_b, alpenguss, client):
+    before = snapshot(alpenguss)
+    failures = []
+    for name, kwargs in {**SUPPLIER_ROUTES, **ERP_ROUTES, **STAFF_ROUTES}.items():
+        url = reverse(name, kwargs=kwargs(supplier_b))
+        for method in METHODS:
+            response = call(client, method, url)
+            if name.startswith("api-v1:"):
+                ok = response.status_code in (401, 403, 405)
+            else:
+                ok = response.status_code == 405 or (response.status_code == 302 and "login" in response["Location"])
+            if not ok:
+                failures.append((method, url, response.status_code))
+    assert failures == []
+    assert snapshot(alpenguss) == before
+
+
+def test_suppliers_cannot_use_the_erp_endpoints_or_the_buyers_pages(supplier_a, supplier_b, alpenguss, client):
+    users, raw_token = supplier_a
+    before = snapshot(alpenguss)
+    failures = []
+    token_client = Client(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
+    for role, user in users.items():
+        client.force_login(user)
+        for name, kwargs in {**ERP_ROUTES, **STAFF_ROUTES}.items():
+            url = reverse(name, kwargs=kwargs(supplier_b))
+            for method in METHODS:
+                for who, caller in ((role, client), ("token", token_client)):
+                    response = call(caller, method, url)
+                    if name in ERP_ROUTES:
+                        ok = response.status_code in (401, 403, 405)
+                    else:
+                        ok = response.status_code == 405 or (response.status_code == 302 and "/admin/login/" in response["Location"])
+                    if not ok:
+                        failures.append((who, method, url, response.status_code))
+        client.logout()
+    assert failures == []
+    assert snapshot(alpenguss) == before
+
+
+# The admin's own door: its login page is public, its logout ends only the caller's session.
+ADMIN_PUBLIC = {"admin:login", "admin:logout"}
+
+
+def admin_urls(b_pk: int) -> list[str]:
+    """Every admin route, an object id pointing at one of B's rows (a new parameter name fails here)."""
+    values = {"object_id": str(b_pk), "id": str(b_pk), "case_id": b_pk, "document_id": b_pk, "incident_id": b_pk,
+              "content_type_id": "1", "app_label": "collaboration", "url": "anything/"}
+    urls = []
+    for name, route, parameters in routes(all_routes=True):
+        if not route.startswith("admin/") or name in ADMIN_PUBLIC:
+            continue
+        if name != "admin:None":
+            urls.append(reverse(name, kwargs={key: values[key] for key in parameters}))
+        elif "<path:object_id>" in route:  # the admin's redirect from an object's bare URL to its change page
+            urls.append("/" + route.replace("<path:object_id>", values["object_id"]))
+        else:  # the catch-all that sends unknown admin paths to the login
+            urls.append("/admin/anything/")
+    return urls
+
+
+def test_the_admin_is_closed_to_every_supplier_role_and_to_anonymous_callers(supplier_a, supplier_b, alpenguss, client):
+    users, _ = supplier_a
+    before = snapshot(alpenguss)
+    b_order = PurchaseOrder.objects.get(number=supplier_b.order).pk
+    urls = admin_urls(b_order)
+    assert len(urls) > 140
+    failures = []
+    for who, user in [("anonymous", None), *users.items()]:
+        if user is not None:
+            client.force_login(user)
+        for url in urls:
+            for method in METHODS:
+                response = call(client, method, url)
+                if not (response.status_code == 302 and "/admin/login/" in response["Location"]):
+                    failures.append((who, method, url, response.status_code))
+        client.logout()
+    assert failures == [], "\n".join(map(str, failures))
+    assert snapshot(alpenguss) == before
