@@ -102,7 +102,8 @@ def routes(*, all_routes: bool = False) -> list[tuple[str, str, list[str]]]:
 
 
 @dataclass
-class SupplierB:
+class SupplierObjects:
+    users: dict
     order: str
     open_order: str
     shipment: str
@@ -118,34 +119,42 @@ def member(supplier, role: str):
     return user
 
 
-@pytest.fixture
-def supplier_b(alpenguss, settings) -> SupplierB:
-    """Everything of ALPENGUSS a route can point at: an answered order, an open one with a draft,
-    a shipment notice, a quality document, an incident with an attached answer, an API token."""
-    settings.GS1_COMPANY_PREFIX = "4012345"
-    users = {role: Actor.for_user(member(alpenguss, role), channel="portal") for role in ROLES}
-    create_purchase_order("PO-B1", supplier=alpenguss, line_count=2)
-    create_purchase_order("PO-B2", supplier=alpenguss, line_count=2)
-    services.acknowledgement_accept_remaining(number="PO-B1", actor=users["sales"])
-    services.acknowledgement_draft_save(number="PO-B2", revision=1, actor=users["sales"],
+def supplier_objects(supplier, tag: str) -> SupplierObjects:
+    """Users in every role and everything of the supplier a route can point at: an answered order, an
+    open one with a draft, a shipment notice, a quality document, an incident with an attached
+    answer, an API token. `tag` keeps the references apart from another supplier's."""
+    users = {role: member(supplier, role) for role in ROLES}
+    actors = {role: Actor.for_user(user, channel="portal") for role, user in users.items()}
+    order, open_order, shipment_number, incident = f"PO-{tag}1", f"PO-{tag}2", f"ASN-{tag}", f"QI-{tag}"
+    create_purchase_order(order, supplier=supplier, line_count=2)
+    create_purchase_order(open_order, supplier=supplier, line_count=2)
+    services.acknowledgement_accept_remaining(number=order, actor=actors["sales"])
+    services.acknowledgement_draft_save(number=open_order, revision=1, actor=actors["sales"],
                                         response=LineResponse(line=10, action="accept"))
-    shipment = services.shipment_submit(actor=users["logistics"], document=parse_shipment({
-        "number": "ASN-B", "ship_to": "PLANT-1", "despatch_date": DESPATCH.isoformat(),
+    shipment = services.shipment_submit(actor=actors["logistics"], document=parse_shipment({
+        "number": shipment_number, "ship_to": "PLANT-1", "despatch_date": DESPATCH.isoformat(),
         "expected_arrival": DESPATCH.isoformat(),
-        "lines": [{"line": 1, "purchase_order": "PO-B1", "order_line": 10, "quantity": "400"}],
+        "lines": [{"line": 1, "purchase_order": order, "order_line": 10, "quantity": "400"}],
         "packages": [{"reference": "P1", "kind": "pallet", "contents": [{"line": 1, "quantity": "400"}]}]}))
     document = services.quality_document_upload(
-        supplier_id=alpenguss.pk, actor=users["quality"], upload=SimpleUploadedFile("coc.pdf", pdf_bytes()),
+        supplier_id=supplier.pk, actor=actors["quality"], upload=SimpleUploadedFile("coc.pdf", pdf_bytes()),
         document_type="certificate_of_conformity", item="BRK-2201", issued_on=timezone.localdate(), expires_on=None)
     services.quality_incident_open(actor=ERP, document=parse_quality_incident({
-        "reference": "QI-B", "supplier": "ALPENGUSS", "purchase_order": "PO-B1", "item": "BRK-2201", "quantity_on_hold": "5",
-        "uom": "PCE", "description": "Porosity"}))
-    services.incident_step_answer(reference="QI-B", kind="containment", response="Sorted.", actor=users["quality"],
+        "reference": incident, "supplier": supplier.code, "purchase_order": order, "item": "BRK-2201",
+        "quantity_on_hold": "5", "uom": "PCE", "description": "Porosity"}))
+    services.incident_step_answer(reference=incident, kind="containment", response="Sorted.", actor=actors["quality"],
                                   attachments=[SimpleUploadedFile("sort.pdf", pdf_bytes(), content_type="application/pdf")])
-    token, _ = services.api_token_create(supplier=alpenguss, name="B's system", scopes=["read"], expires_at=None,
-                                         actor=users["admin"])
-    return SupplierB(order="PO-B1", open_order="PO-B2", shipment=shipment.number, document=document.pk,
-                     incident="QI-B", attachment=IncidentAttachment.objects.get().pk, token=token.pk)
+    token, _ = services.api_token_create(supplier=supplier, name="Its system", scopes=["read"], expires_at=None,
+                                         actor=actors["admin"])
+    return SupplierObjects(users=users, order=order, open_order=open_order, shipment=shipment.number, document=document.pk,
+                           incident=incident, attachment=IncidentAttachment.objects.get(step__incident__reference=incident).pk,
+                           token=token.pk)
+
+
+@pytest.fixture
+def supplier_b(alpenguss, settings) -> SupplierObjects:
+    settings.GS1_COMPANY_PREFIX = "4012345"
+    return supplier_objects(alpenguss, "B")
 
 
 def snapshot(supplier) -> dict:
@@ -176,14 +185,13 @@ def call(client: Client, method: str, url: str, body: dict | None = None):
 
 
 @pytest.fixture
-def supplier_a(nordwerk):
-    """A's users in every role, and an API token of A with every scope."""
-    admin = member(nordwerk, "admin")
-    users = {"admin": admin, **{role: member(nordwerk, role) for role in ROLES if role != "admin"}}
+def supplier_a(nordwerk, settings):
+    """A's users in every role (and A's own objects), and an API token of A with every scope."""
+    settings.GS1_COMPANY_PREFIX = "4012345"
+    objects = supplier_objects(nordwerk, "A")
     _, raw = services.api_token_create(supplier=nordwerk, name="A's system", scopes=["read", "acknowledge", "ship", "quality"],
-                                       expires_at=None, actor=Actor.for_user(admin, channel="portal"))
-    create_purchase_order("PO-A1", supplier=nordwerk)
-    return users, raw
+                                       expires_at=None, actor=Actor.for_user(objects.users["admin"], channel="portal"))
+    return objects, raw
 
 
 def test_every_route_with_a_reference_is_covered():
@@ -212,7 +220,7 @@ def nowhere(kwargs: dict) -> dict:
 
 
 def test_no_role_of_another_supplier_reaches_b_on_any_route(supplier_a, supplier_b, alpenguss, client):
-    users, raw_token = supplier_a
+    users, raw_token = supplier_a[0].users, supplier_a[1]
     before = snapshot(alpenguss)
     failures, checked = [], 0
     token_client = Client(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
@@ -257,7 +265,7 @@ def test_anonymous_callers_are_sent_to_log_in_or_refused(supplier_b, alpenguss, 
 
 
 def test_suppliers_cannot_use_the_erp_endpoints_or_the_buyers_pages(supplier_a, supplier_b, alpenguss, client):
-    users, raw_token = supplier_a
+    users, raw_token = supplier_a[0].users, supplier_a[1]
     before = snapshot(alpenguss)
     failures = []
     token_client = Client(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
@@ -301,7 +309,7 @@ def admin_urls(b_pk: int) -> list[str]:
 
 
 def test_the_admin_is_closed_to_every_supplier_role_and_to_anonymous_callers(supplier_a, supplier_b, alpenguss, client):
-    users, _ = supplier_a
+    users = supplier_a[0].users
     before = snapshot(alpenguss)
     b_order = PurchaseOrder.objects.get(number=supplier_b.order).pk
     urls = admin_urls(b_order)
