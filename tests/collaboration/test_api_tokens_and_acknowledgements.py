@@ -107,6 +107,26 @@ def test_revoked_and_expired_tokens_are_refused_at_once(nordwerk, nordwerk_admin
     assert client_for(raw).get("/api/v1/purchase-orders/").json()["code"] == "authentication_failed"
 
 
+def test_a_token_records_when_it_was_last_used(nordwerk, nordwerk_admin):
+    token, raw = make_token(nordwerk, nordwerk_admin)
+    assert token.last_used_at is None
+    before = timezone.now()
+    assert client_for(raw).get("/api/v1/purchase-orders/").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None and token.last_used_at >= before
+
+
+def test_supplier_and_erp_tokens_do_not_open_each_others_api(nordwerk, nordwerk_admin, erp_client):
+    _, raw = make_token(nordwerk, nordwerk_admin, scopes=("read", "acknowledge", "ship", "quality"))
+    order = {"number": "PO-1", "revision": 1, "supplier": "NORDWERK", "currency": "EUR", "order_date": "2026-11-02",
+             "ship_to": "PLANT-1", "lines": [{"line": 10, "item": "X", "quantity": "1", "uom": "PCE", "unit_price": "1",
+                                              "requested_date": "2026-12-01"}]}
+    supplier_on_erp = client_for(raw).put("/api/v1/erp/purchase-orders/PO-1", order, format="json")
+    assert supplier_on_erp.status_code in (401, 403)
+    assert erp_client.get("/api/v1/purchase-orders/").status_code in (401, 403)
+    assert not nordwerk.purchase_orders.exists()
+
+
 def test_token_of_one_supplier_never_sees_another(api, alpenguss):
     create_purchase_order("PO-9001", supplier=alpenguss)
     numbers = [row["number"] for row in api.get("/api/v1/purchase-orders/").json()["results"]]
