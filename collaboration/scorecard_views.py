@@ -60,6 +60,6 @@ def scorecards(request: HttpRequest) -> HttpResponse:
     query.pop("format", None)
     return render(request, "collaboration/scorecards.html", {
         "cards": cards, "start": start, "end": end, "preset": preset, "presets": PRESETS, "error": error,
-        "code": code, "all_suppliers": scoring.suppliers_for_actor(actor=actor) if actor.is_staff else suppliers,
+        "code": code, "all_suppliers": scoring.suppliers_for_actor(actor=actor) if actor.is_staff and code else suppliers,
         "csv_query": query.urlencode(),
     })

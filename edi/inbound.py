@@ -148,8 +148,8 @@ def stored_result(stored: Interchange) -> InterchangeResult:
 
 def _record(parsed: codec.Interchange, *, partner: TradingPartner | None, sender: str, file_name: str,
             correlation_id: str) -> Interchange:
-    values = dict(correlation_id=correlation_id,
-        partner=partner, direction=Interchange.Direction.INBOUND, control_ref=_clean(parsed.control_ref)[:MAX_CONTROL_REF],
+    values = dict(
+        correlation_id=correlation_id, partner=partner, direction=Interchange.Direction.INBOUND, control_ref=_clean(parsed.control_ref)[:MAX_CONTROL_REF],
         sender=_clean(sender)[:40], recipient=_clean(_party(parsed.recipient_id, parsed.recipient_qualifier))[:40],
         raw=parsed.raw, file_name=_clean(file_name)[-255:], message_types=sorted({_clean(m.type)[:6] for m in parsed.messages})[:20],
     )

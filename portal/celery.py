@@ -12,7 +12,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-
 # A task runs under the correlation id of whatever queued it (a request, an interchange), or a new one.
 @signals.before_task_publish.connect
 def _send_correlation_id(headers=None, **kwargs) -> None:

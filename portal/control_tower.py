@@ -118,11 +118,15 @@ def _interchanges(f: Filters, today: date, now: datetime) -> QuerySet:
     return f.suppliers(Interchange.objects.filter(failed, created_at__gte=now - timedelta(days=EDI_DAYS)), "partner__supplier")
 
 
-def _dead_letters(f: Filters, today: date, now: datetime) -> QuerySet:
-    dead = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD)
+def _events(f: Filters, events: QuerySet) -> QuerySet:
+    """Outbox events of the chosen supplier's or buyer's orders (an event's aggregate is its PO number)."""
     if f.supplier or f.buyer:
-        dead = dead.filter(aggregate__in=f.orders(PurchaseOrder.objects.all()).values("number"))
-    return dead
+        events = events.filter(aggregate__in=f.orders(PurchaseOrder.objects.all()).values("number"))
+    return events
+
+
+def _dead_letters(f: Filters, today: date, now: datetime) -> QuerySet:
+    return _events(f, OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD))
 
 
 DRILLDOWNS = {d.key: d for d in [
@@ -381,10 +385,8 @@ def trend_charts(filters: Filters, *, now: datetime | None = None, days: int = T
     closed = per_day(cases.filter(decided_at__gte=since).annotate(day=TruncDate("decided_at")).values("day")
                      .annotate(closed=Count("id")), "closed")
     delay = ExpressionWrapper(F("delivered_at") - F("occurred_at"), output_field=DurationField())
-    lag_rows = (OutboxMessage.objects.filter(status=OutboxMessage.Status.DELIVERED, delivered_at__gte=since)
+    lag_rows = (_events(filters, OutboxMessage.objects.filter(status=OutboxMessage.Status.DELIVERED, delivered_at__gte=since))
                 .annotate(day=TruncDate("delivered_at")).values("day").annotate(worst=Max(delay)))
-    if filters.supplier or filters.buyer:
-        lag_rows = lag_rows.filter(aggregate__in=filters.orders(PurchaseOrder.objects.all()).values("number"))
     worst = {row["day"]: row["worst"] for row in lag_rows}
     lag_minutes = [round(worst[day].total_seconds() / 60, 1) if worst.get(day) else 0.0 for day in span]
     return [

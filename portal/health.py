@@ -7,6 +7,9 @@ with the failing checks otherwise, so a load balancer sends no traffic here unti
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.migrations.executor import MigrationExecutor
@@ -43,11 +46,19 @@ def _migrations() -> str:
     return "ok"
 
 
+@contextmanager
+def broker_connection() -> Iterator[Connection]:
+    """A fresh connection to the configured broker (not one from the pool that may predate an
+    outage), given up after one retry; kombu raises transport-specific errors when it is down."""
+    with Connection(settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+        yield conn
+
+
 def _broker() -> str:
-    # A fresh connection to the configured broker, not one from the pool that may predate an outage.
     try:
-        with Connection(settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        with broker_connection():
+            pass
     except Exception as exc:  # kombu raises transport-specific errors
         return f"error: {type(exc).__name__}"
     return "ok"

@@ -1,5 +1,5 @@
 """Sync figures per destination (outbox depth, sync lag, deliveries per minute, dead letters, mode,
-batch files) EDIFACT interchange outcomes, Celery queue depth and web requests, shared by the admin's delivery status page and /metrics in the Prometheus text format.
+batch files), EDIFACT interchange outcomes, Celery queue depth and web requests, shared by the admin's delivery status page and /metrics in the Prometheus text format.
 
 /metrics is open by default (counts only, no business data); set METRICS_TOKEN to require
 `Authorization: Bearer <token>` from the scraper.
@@ -17,13 +17,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from kombu import Connection
 
 from collaboration.models import ExceptionCase
 from edi.models import Interchange
 from erp_bridge import batches
 from erp_bridge.models import DeliveryAttempt, DeliveryBatch, DestinationState, OutboxMessage
-from portal import request_metrics
+from portal import health, request_metrics
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 CHART_MINUTES = 60
@@ -167,28 +166,21 @@ def render_metrics() -> str:
     lines += _family("portal_edi_interchanges_total", "counter", "EDIFACT interchanges by direction and outcome.",
                      [({"direction": direction, "status": status}, interchanges.get((direction, status), 0))
                       for direction, statuses in EDI_STATUSES.items() for status in statuses])
-    depths = queue_depths()
-    lines += _family("portal_broker_up", "gauge", "1 when the Celery broker answered this scrape.", [({}, float(depths is not None))])
+    depth = queue_depth()
+    lines += _family("portal_broker_up", "gauge", "1 when the Celery broker answered this scrape.", [({}, float(depth is not None))])
     lines += _family("portal_celery_queue_depth", "gauge", "Task messages waiting in the broker, per queue.",
-                     [({"queue": name}, count) for name, count in (depths or {}).items()])
+                     [({"queue": settings.CELERY_TASK_DEFAULT_QUEUE}, depth)] if depth is not None else [])
     return "\n".join(lines) + "\n" + request_metrics.render()
 
 
-def queue_depths() -> dict[str, int] | None:
-    """Messages waiting per Celery queue, None when the broker does not answer."""
-    names = [settings.CELERY_TASK_DEFAULT_QUEUE]  # every task goes there
+def queue_depth() -> int | None:
+    """Task messages waiting in the queue every task goes to; None when the broker does not answer."""
     try:
-        with Connection(settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-            channel = conn.default_channel
-            depths = {}
-            for name in names:
-                try:
-                    depths[name] = channel.queue_declare(queue=name, passive=True).message_count
-                except conn.channel_errors:  # a queue nobody declared yet (Redis drops empty lists): empty
-                    depths[name] = 0
-                    channel = conn.channel()
-            return depths
+        with health.broker_connection() as conn:
+            try:
+                return conn.default_channel.queue_declare(queue=settings.CELERY_TASK_DEFAULT_QUEUE, passive=True).message_count
+            except conn.channel_errors:  # a queue nobody declared yet (Redis drops empty lists): empty
+                return 0
     except Exception:  # kombu raises transport-specific errors; "down" is the answer
         return None
 
