@@ -82,14 +82,13 @@ def timeline(po: PurchaseOrder) -> list[Entry]:
     events = list(AuditEvent.objects.filter(
         Q(purchase_order=po.number) | Q(object_type="collaboration.shipment", object_id__in=shipment_ids))
         .order_by("occurred_at", "id"))
-    correlation_ids = {event.correlation_id for event in events if event.correlation_id}
     first_with_id: dict[str, datetime] = {}
     audited: dict[tuple[str, str], datetime] = {}
     for event in events:
         if event.correlation_id:
             first_with_id.setdefault(event.correlation_id, event.occurred_at)
         audited[event.object_type, event.object_id] = event.occurred_at
-    interchanges = _interchanges(po, correlation_ids)
+    interchanges = _interchanges(po, set(first_with_id))
     entries = []
     for event in events:
         title, source = ACTIONS.get(event.action, (event.action.replace("_", " ").replace(".", ": "), "supplier"))
