@@ -22,7 +22,7 @@ class Actor:
 
     @classmethod
     def for_user(cls, user: AbstractBaseUser, *, channel: str) -> Actor:
-        memberships = dict(Membership.objects.filter(user=user).values_list("supplier_id", "role"))
+        memberships = dict(Membership.objects.filter(user=user, is_active=True).values_list("supplier_id", "role"))
         return cls(
             channel=channel,
             label=user.get_username(),

@@ -75,8 +75,8 @@ class SupplierAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "supplier", "role", "created_at"]
-    list_filter = ["role", "supplier"]
+    list_display = ["user", "supplier", "role", "is_active", "created_at"]
+    list_filter = ["role", "is_active", "supplier"]
     search_fields = ["user__username", "user__email", "supplier__code"]
     autocomplete_fields = ["user", "supplier"]
 

@@ -95,3 +95,10 @@ class DocumentContentConflict(DomainError):
 
     code = "document_content_conflict"
     status = 409
+
+
+class Conflict(DomainError):
+    """The request is well formed but the current state forbids it (e.g. removing the last admin)."""
+
+    code = "conflict"
+    status = 409

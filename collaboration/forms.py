@@ -6,7 +6,14 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from collaboration.models import AcknowledgementLine, QualityDocument, RejectionReason, Supplier, SupplierApiToken
+from collaboration.models import (
+    AcknowledgementLine,
+    Membership,
+    QualityDocument,
+    RejectionReason,
+    Supplier,
+    SupplierApiToken,
+)
 from collaboration.services import LineResponse, ScheduleInput
 
 SPLIT_ROWS = 4
@@ -80,13 +87,10 @@ class LineResponseForm(forms.Form):
                 self.add_error(target, message)
 
 
-class ApiTokenForm(forms.Form):
+class AdministeredSupplierForm(forms.Form):
+    """A form about one of the suppliers the user administers: a choice only when there are several."""
+
     supplier = forms.ModelChoiceField(queryset=None, empty_label=None)
-    name = forms.CharField(max_length=100, help_text="The system that uses it, e.g. 'ERP connector'.")
-    scopes = forms.MultipleChoiceField(choices=SupplierApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple,
-                                       initial=[SupplierApiToken.Scope.READ])
-    expires_in_days = forms.IntegerField(required=False, min_value=1, max_value=3650, label="Expires in (days)",
-                                         help_text="Leave empty for a token that lasts until revoked.")
 
     def __init__(self, *args, suppliers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -95,9 +99,30 @@ class ApiTokenForm(forms.Form):
             self.fields["supplier"].widget = forms.HiddenInput()
             self.fields["supplier"].initial = suppliers[0].pk
 
+    def add_service_errors(self, details: dict[str, list[str]]) -> None:
+        for field, messages_ in details.items():
+            for message in messages_:
+                self.add_error(field if field in self.fields else None, message)
+
+
+class ApiTokenForm(AdministeredSupplierForm):
+    name = forms.CharField(max_length=100, help_text="The system that uses it, e.g. 'ERP connector'.")
+    scopes = forms.MultipleChoiceField(choices=SupplierApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple,
+                                       initial=[SupplierApiToken.Scope.READ])
+    expires_in_days = forms.IntegerField(required=False, min_value=1, max_value=3650, label="Expires in (days)",
+                                         help_text="Leave empty for a token that lasts until revoked.")
+
     def expires_at(self):
         days = self.cleaned_data.get("expires_in_days")
         return timezone.now() + timedelta(days=days) if days else None
+
+
+class SupplierUserInviteForm(AdministeredSupplierForm):
+    email = forms.EmailField(label="E-mail address", help_text="The invitation with a link to choose a password goes here.")
+    name = forms.CharField(max_length=150, required=False, label="Name")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.SALES,
+                             help_text="Admin: users and API tokens. Sales: answers to orders. "
+                                       "Logistics: shipment notices. Quality: documents and incidents.")
 
 
 class UploadForm(forms.Form):

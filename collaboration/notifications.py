@@ -41,7 +41,7 @@ def send_purchase_order_emails(event: str, purchase_order_ids: list[int], contex
     orders = PurchaseOrder.objects.filter(pk__in=purchase_order_ids).select_related("supplier")
     recipients: dict[int, list[str]] = {}
     for supplier_id, email in Membership.objects.filter(
-        supplier__in={po.supplier_id for po in orders}, role__in=RECIPIENT_ROLES, user__is_active=True
+        supplier__in={po.supplier_id for po in orders}, role__in=RECIPIENT_ROLES, is_active=True, user__is_active=True
     ).exclude(user__email="").values_list("supplier_id", "user__email"):
         recipients.setdefault(supplier_id, []).append(email)
     messages = []
@@ -79,7 +79,7 @@ def send_incident_emails(event: str, incident_id: int, context: dict) -> int:
     if incident is None:
         return 0
     to = list(
-        Membership.objects.filter(supplier_id=incident.supplier_id, user__is_active=True,
+        Membership.objects.filter(supplier_id=incident.supplier_id, is_active=True, user__is_active=True,
                                   role__in=(Membership.Role.ADMIN, Membership.Role.QUALITY))
         .exclude(user__email="").values_list("user__email", flat=True).distinct()
     )
@@ -112,7 +112,7 @@ def quality_expiry_notify_after_commit(supplier_id: int, document_ids: list[int]
 
 def _quality_recipients(supplier_id: int) -> list[str]:
     return list(
-        Membership.objects.filter(supplier_id=supplier_id, role__in=QUALITY_RECIPIENT_ROLES, user__is_active=True)
+        Membership.objects.filter(supplier_id=supplier_id, role__in=QUALITY_RECIPIENT_ROLES, is_active=True, user__is_active=True)
         .exclude(user__email="").values_list("user__email", flat=True).distinct()
     )
 

@@ -268,6 +268,14 @@ def suppliers_administered(*, actor: Actor) -> list[Supplier]:
     return list(Supplier.objects.filter(pk__in=[s for s, role in actor.memberships.items() if role == Membership.Role.ADMIN]))
 
 
+def supplier_users_for_actor(*, actor: Actor) -> QuerySet[Membership]:
+    """The users of the suppliers the actor administers, active ones first."""
+    return (
+        Membership.objects.filter(supplier__in=suppliers_administered(actor=actor))
+        .select_related("user", "supplier").order_by("-is_active", "supplier__code", "user__username")
+    )
+
+
 def api_tokens_for_actor(*, actor: Actor) -> QuerySet[SupplierApiToken]:
     """The tokens of the suppliers the actor administers."""
     return SupplierApiToken.objects.filter(supplier__in=suppliers_administered(actor=actor)).select_related("supplier", "created_by")

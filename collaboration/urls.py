@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from collaboration import incident_views, quality_views, scorecard_views, shipment_views, views
+from collaboration import incident_views, quality_views, scorecard_views, shipment_views, user_views, views
 
 
 class SpreadsheetFormat:
@@ -46,6 +46,9 @@ urlpatterns = [
     path("quality/incidents/<str:reference>/steps/<str:kind>/answer/", incident_views.incident_step_answer,
          name="incident-step-answer"),
     path("scorecards/", scorecard_views.scorecards, name="scorecards"),
+    path("account/users/", user_views.supplier_user_list, name="supplier-user-list"),
+    path("account/users/<int:membership_id>/role/", user_views.supplier_user_role, name="supplier-user-role"),
+    path("account/users/<int:membership_id>/access/", user_views.supplier_user_access, name="supplier-user-access"),
     path("account/api-tokens/", views.api_tokens, name="api-tokens"),
     path("account/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
 ]

@@ -206,9 +206,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 scopes=form.cleaned_data["scopes"], expires_at=form.expires_at(), actor=actor,
             )
         except InvalidDocument as error:
-            for field, messages_ in error.details.items():
-                for message in messages_:
-                    form.add_error(field if field in form.fields else None, message)
+            form.add_service_errors(error.details)
         except DomainError as error:
             form.add_error(None, error.message)
         else:

@@ -63,6 +63,8 @@ SUPPLIER_ROUTES = {
     "collaboration:incident-detail": lambda b: {"reference": b.incident},
     "collaboration:incident-step-answer": lambda b: {"reference": b.incident, "kind": "root_cause"},
     "collaboration:api-token-revoke": lambda b: {"token_id": b.token},
+    "collaboration:supplier-user-role": lambda b: {"membership_id": b.membership},
+    "collaboration:supplier-user-access": lambda b: {"membership_id": b.membership},
 }
 # The ERP's own endpoints: no supplier user or supplier token may use them at all.
 ERP_ROUTES = {
@@ -111,6 +113,7 @@ class SupplierObjects:
     incident: str
     attachment: int
     token: int
+    membership: int  # the logistics user's
 
 
 def member(supplier, role: str):
@@ -148,7 +151,7 @@ def supplier_objects(supplier, tag: str) -> SupplierObjects:
                                          actor=actors["admin"])
     return SupplierObjects(users=users, order=order, open_order=open_order, shipment=shipment.number, document=document.pk,
                            incident=incident, attachment=IncidentAttachment.objects.get(step__incident__reference=incident).pk,
-                           token=token.pk)
+                           token=token.pk, membership=users["logistics"].memberships.get().pk)
 
 
 @pytest.fixture
@@ -167,6 +170,7 @@ def snapshot(supplier) -> dict:
         "incidents": sorted(QualityIncident.objects.filter(supplier=supplier).values_list("reference", "status", "hold_status")),
         "steps": sorted(QualityIncident.objects.filter(supplier=supplier).values_list("steps__kind", "steps__status")),
         "tokens": sorted(SupplierApiToken.objects.filter(supplier=supplier).values_list("id", "revoked_at")),
+        "users": sorted(supplier.memberships.values_list("user__username", "role", "is_active", "user__is_active")),
         "audit": AuditEvent.objects.filter(supplier=supplier).count(),
         "events": OutboxMessage.objects.count(),
     }
@@ -211,7 +215,7 @@ BODIES = {
                         "lines": [{"line": 1, "purchase_order": "PO-B1", "order_line": 10, "quantity": "1"}],
                         "packages": [{"reference": "P1", "kind": "pallet", "contents": [{"line": 1, "quantity": "1"}]}]},
 }
-NOWHERE = {"number": "NO-SUCH-1", "reference": "NO-SUCH-1", "pk": 999_999, "token_id": 999_999}
+NOWHERE = {"number": "NO-SUCH-1", "reference": "NO-SUCH-1", "pk": 999_999, "token_id": 999_999, "membership_id": 999_999}
 
 
 def nowhere(kwargs: dict) -> dict:

@@ -15,6 +15,7 @@ from collaboration.actors import Actor
 from collaboration.models import (
     AcknowledgementLine,
     IncidentStep,
+    Membership,
     PurchaseOrder,
     Shipment,
     SupplierApiToken,
@@ -58,6 +59,10 @@ PORTAL_ACTIONS = [
            "You may not create or change shipments"),
     Action("collaboration:api-token-revoke", frozenset({"admin"}), {},
            lambda o: SupplierApiToken.objects.get(pk=o.token).revoked_at is not None, "admin users manage API tokens"),
+    Action("collaboration:supplier-user-role", frozenset({"admin"}), {"role": "quality"},
+           lambda o: Membership.objects.get(pk=o.membership).role == "quality", "admin users manage its users"),
+    Action("collaboration:supplier-user-access", frozenset({"admin"}), {"active": "0"},
+           lambda o: not Membership.objects.get(pk=o.membership).is_active, "admin users manage its users"),
 ]
 VIEWS = [name for name in SUPPLIER_ROUTES if name.startswith("collaboration:")
          and name not in {a.route for a in PORTAL_ACTIONS} | {"collaboration:shipment-edit"}]
@@ -93,7 +98,7 @@ def test_each_action_is_refused_to_the_roles_that_may_not_and_done_by_one_that_m
         client.post(url, action.data)
         client.logout()
         assert action.done(own), (action.route, "not done by", sorted(action.allowed)[-1])
-    assert refused == sum(len(set(ROLES) - a.allowed) for a in PORTAL_ACTIONS) == 12
+    assert refused == sum(len(set(ROLES) - a.allowed) for a in PORTAL_ACTIONS) == 18
 
 
 def test_the_shipment_editor_is_for_those_who_ship(own, client):
