@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from itertools import islice
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile
 
 from django.db import transaction
 from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from collaboration import selectors, services
 from collaboration.actors import Actor
@@ -26,6 +26,8 @@ from collaboration.errors import DomainError, NotFound
 from collaboration.models import PurchaseOrder, PurchaseOrderLine
 from collaboration.services import LineResponse, ScheduleInput
 
+logger = logging.getLogger(__name__)
+
 COLUMNS = [
     "PO", "Revision", "Line", "Item", "Description", "Ordered quantity", "UoM", "Ordered unit price", "Requested date",
     "Action", "Quantity", "Unit price", "Promised date", "Split", "Reason code", "Reason text",
@@ -33,6 +35,9 @@ COLUMNS = [
 REQUIRED = ["PO", "Revision", "Line", "Action"]
 MAX_ROWS = 20_000
 XLSX_MAGIC = b"PK\x03\x04"
+# A 5 MB upload could unpack to gigabytes (a "zip bomb"); real sheets of MAX_ROWS rows stay far below.
+MAX_XLSX_UNPACKED_BYTES = 100 * 2**20
+UNREADABLE_XLSX = "The Excel file cannot be read (it may be damaged). Save it again from Excel, or upload CSV."
 
 
 class SpreadsheetError(Exception):
@@ -90,11 +95,20 @@ def read_table(content: bytes) -> list[list]:
     SpreadsheetError when it is neither, is empty, or has more than MAX_ROWS rows below the header."""
     if content.startswith(XLSX_MAGIC):
         try:
+            with ZipFile(io.BytesIO(content)) as archive:
+                unpacked = sum(member.file_size for member in archive.infolist())
+        except (BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError):
+            raise SpreadsheetError(UNREADABLE_XLSX) from None
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise SpreadsheetError(f"The Excel file unpacks to more than {MAX_XLSX_UNPACKED_BYTES // 2**20} MB; "
+                                   "split it or upload CSV.")
+        try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
             rows = sheet.iter_rows(values_only=True)
             raw_rows = [["" if v is None else v for v in row] for row in islice(rows, MAX_ROWS + 2)]
-        except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
-            raise SpreadsheetError(f"The Excel file cannot be read: {error}.") from None
+        except Exception:  # noqa: BLE001 - a damaged file can fail anywhere in zipfile, zlib, XML or openpyxl
+            logger.info("Unreadable Excel upload", exc_info=True)
+            raise SpreadsheetError(UNREADABLE_XLSX) from None
     else:
         try:
             text = content.decode("utf-8-sig")

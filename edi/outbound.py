@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from pathlib import Path
 
 from django.conf import settings
@@ -21,11 +20,12 @@ from collaboration.models import PurchaseOrder
 from edi.codec import UnencodableCharacter, build_interchange, party
 from edi.models import Interchange, TradingPartner
 from edi.orders import DIRECTORIES, order_message_body
+from edi.partners import default_mailbox
 from portal import correlation
+from portal.file_names import sanitized
 
 logger = logging.getLogger(__name__)
 UNKNOWN_SENDERS = "unknown-senders"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def own_party() -> tuple[str, ...]:
@@ -52,13 +52,13 @@ def reserve_control_refs(partner: TradingPartner, count: int) -> list[str]:
 
 def file_name_for(control_ref: str, message_type: str, tag: str = "") -> str:
     name = "-".join(part for part in (control_ref, message_type, tag) if part)
-    return _UNSAFE.sub("_", name)[:200] + ".edi"
+    return sanitized(name) + ".edi"
 
 
 def mailbox_out(partner: TradingPartner | None) -> Path:
     if partner is None:
         return Path(settings.EDI_MAILBOX_ROOT) / UNKNOWN_SENDERS / "out"
-    return Path(partner.outbound_dir) if partner.outbound_dir else Path(settings.EDI_MAILBOX_ROOT) / partner.supplier.code / "out"
+    return Path(partner.outbound_dir) if partner.outbound_dir else default_mailbox(partner.supplier.code) / "out"
 
 
 def outbound_path(interchange: Interchange) -> Path:

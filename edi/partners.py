@@ -10,11 +10,21 @@ from django.db import transaction
 from collaboration.errors import InvalidDocument, UnknownSupplier
 from collaboration.models import Supplier
 from edi.models import MESSAGE_TYPES, TradingPartner
+from portal.file_names import path_segment
+
+
+def default_mailbox(supplier_code: str) -> Path:
+    """EDI_MAILBOX_ROOT/<supplier code>: a code such as "../x" would leave the root, so it is refused."""
+    try:
+        return Path(settings.EDI_MAILBOX_ROOT) / path_segment(supplier_code, what="The supplier code")
+    except ValueError as error:
+        raise InvalidDocument(f"{error}; give the partner's mailbox folder explicitly.",
+                              details={"mailbox": [str(error)]}) from None
 
 
 def mailbox_dirs(supplier_code: str, mailbox: str | None) -> tuple[Path, Path]:
     """The inbound and outbound folders: DIR/in and DIR/out, by default under EDI_MAILBOX_ROOT."""
-    root = Path(mailbox) if mailbox else Path(settings.EDI_MAILBOX_ROOT) / supplier_code
+    root = Path(mailbox) if mailbox else default_mailbox(supplier_code)
     if not root.is_absolute():
         raise InvalidDocument("Give the mailbox as an absolute path.", details={"mailbox": ["Not an absolute path."]})
     return root / "in", root / "out"

@@ -24,7 +24,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import tempfile
 import time
 from collections import defaultdict
@@ -43,6 +42,7 @@ from collaboration import services
 from collaboration.errors import DomainError
 from erp_bridge.models import DeliveryAttempt, DeliveryBatch, DestinationState, OutboxMessage
 from portal.db import locked_row
+from portal.file_names import path_segment
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ STATE_CACHE_SECONDS = 2.0
 MAX_EVENTS_PER_FILE = 5000
 BATCH = DestinationState.Mode.BATCH
 ONLINE = DestinationState.Mode.ONLINE
-_DESTINATION_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,29}")
 
 
 def batch_only() -> set[str]:
@@ -208,8 +207,7 @@ def batch_file_name(destination: str, number: int) -> str:
 
 
 def batch_path(destination: str, number: int) -> Path:
-    if not _DESTINATION_NAME.fullmatch(destination):
-        raise ValueError(f"{destination!r} cannot name a batch directory")
+    path_segment(destination, what="The destination")
     return Path(settings.ERP_BATCH_DIR) / destination / batch_file_name(destination, number)
 
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from erp_bridge import signing
 from portal import correlation
+from portal.file_names import path_segment
 
 # 4xx answers that may succeed later: timeout, conflict (e.g. out of order at the ERP), too early, too many requests.
 RETRYABLE_4XX = {408, 409, 425, 429}
@@ -102,7 +103,7 @@ class FileConnector:
     """One JSON line per event in `<dir>/<destination>-events.jsonl`; readers dedupe by `id`."""
 
     def __init__(self, *, directory: Path, destination: str) -> None:
-        self.path = Path(directory) / f"{destination}-events.jsonl"
+        self.path = Path(directory) / f"{path_segment(destination, what='The destination')}-events.jsonl"
 
     def send(self, envelope: dict) -> DeliveryResult:
         line = (json.dumps(envelope, separators=(",", ":")) + "\n").encode()

@@ -5,6 +5,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from portal.wsgi import application
+from tests.support.fuzzing import examples
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
@@ -34,7 +35,7 @@ def fuzz_credentials(db, in_process_requests, nordwerk, nordwerk_sales, django_u
     Membership.objects.filter(user=nordwerk_sales).update(role="admin")
     nordwerk_sales.refresh_from_db()
     _, supplier_token = services.api_token_create(
-        supplier=nordwerk, name="fuzz", scopes=["read", "acknowledge"], expires_at=None,
+        supplier=nordwerk, name="fuzz", scopes=["read", "acknowledge", "ship", "quality"], expires_at=None,
         actor=Actor.for_user(nordwerk_sales, channel="portal"),
     )
     _, erp_token = erp_token_create(name="fuzz-erp")
@@ -44,7 +45,7 @@ def fuzz_credentials(db, in_process_requests, nordwerk, nordwerk_sales, django_u
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_never_answers_with_a_server_error(case, fuzz_credentials, settings):
     settings.API_THROTTLE_RATE = "100000/min"
     token = fuzz_credentials["erp"] if "/erp/" in case.path else fuzz_credentials["supplier"]

@@ -9,6 +9,7 @@ import pytest
 
 from edi.codec import Separators, UnencodableCharacter, build_interchange, parse_file, split_segment
 from edi.syntax_errors import MEANINGS, SyntaxErrorCode as Code
+from tests.support.fuzzing import examples
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -420,7 +421,7 @@ else:
     _element = st.one_of(_text, st.lists(_text, min_size=2, max_size=4).map(tuple))
     _segment = st.tuples(st.sampled_from(["BGM", "FTX", "NAD", "LIN", "QTY", "RFF"]), st.lists(_element, max_size=6).map(tuple))
 
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=examples(150), deadline=None)
     @given(
         segments=st.lists(_segment, max_size=8),
         una=st.booleans(),

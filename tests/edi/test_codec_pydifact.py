@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from edi.codec import DEFAULT_SEPARATORS, Separators, build_interchange, parse_file
+from tests.support.fuzzing import examples
 
 import pydifact.constants as pydifact_constants  # a pinned dependency: never skipped
 from pydifact.exceptions import EDISyntaxError
@@ -178,7 +179,7 @@ def interchanges(draw) -> tuple[bytes, list]:
     return data, bodies
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(interchanges())
 def test_generated_interchange_reads_the_same_with_codec_and_pydifact(generated):
     data, bodies = generated

@@ -8,6 +8,7 @@ from edi.inbound import receive_file
 from edi.models import Interchange
 from tests.edi.conftest import interchange
 from tests.factories import create_purchase_order
+from tests.support.fuzzing import examples
 
 TAGS = ["BGM", "DTM", "RFF", "NAD", "LIN", "QTY", "PRI", "SCC", "FTX", "CPS", "PAC", "PCI", "GIN", "TDT", "UCI", "UCM", "UCS", "XYZ"]
 VALUES = st.one_of(
@@ -20,7 +21,7 @@ ELEMENT = st.one_of(VALUES, st.lists(VALUES, min_size=1, max_size=4).map(tuple))
 SEGMENT = st.tuples(st.sampled_from(TAGS), st.lists(ELEMENT, max_size=5))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(kind=st.sampled_from(["ORDRSP", "DESADV", "CONTRL"]), body=st.lists(SEGMENT, max_size=25), test=st.booleans())
 def test_random_message_content_never_raises(partner, nordwerk, kind, body, test):
     if not nordwerk.purchase_orders.exists():

@@ -297,7 +297,7 @@ ADMIN_PUBLIC = {"admin:login", "admin:logout"}
 
 def admin_urls(b_pk: int) -> list[str]:
     """Every admin route, an object id pointing at one of B's rows (a new parameter name fails here)."""
-    values = {"object_id": str(b_pk), "id": str(b_pk), "case_id": b_pk, "document_id": b_pk, "incident_id": b_pk,
+    values = {"object_id": str(b_pk), "id": str(b_pk), "pk": b_pk, "case_id": b_pk, "document_id": b_pk, "incident_id": b_pk,
               "content_type_id": "1", "app_label": "collaboration", "url": "anything/"}
     urls = []
     for name, route, parameters in routes(all_routes=True):
