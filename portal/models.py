@@ -1,4 +1,5 @@
-"""Cross-channel API infrastructure rows."""
+"""Cross-channel infrastructure rows: API idempotency records, users' own settings."""
+from django.conf import settings
 from django.db import models
 
 
@@ -14,3 +15,15 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_unique_key")]
+
+
+class AccountSettings(models.Model):
+    """A user's own choices: the language of the portal's pages (empty: the browser's)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_settings")
+    language = models.CharField(max_length=10, blank=True,
+                                help_text="Language code of the portal's pages (one of LANGUAGES); empty follows the browser.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language or 'browser'}"
