@@ -14,7 +14,7 @@ TRYTON_VENV := .venv-tryton
 TRYTON_STAMP := $(TRYTON_VENV)/.installed-stamp
 TRYTON := $(TRYTON_VENV)/bin/python erp_bridge/tryton/demo_erp.py
 
-.PHONY: install demo run test bench clean erp erp-template
+.PHONY: install demo run test bench clean erp erp-template messages
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ run:
 ## test: install and run the whole suite (PostgreSQL/Redis/Chromium tests skip unless configured; REQUIRE_SERVICES=1 makes them mandatory)
 test: install
 	$(BIN)/python -m pytest
+
+## messages: extract the texts to translate into locale/de/LC_MESSAGES/django.po, then compile it (GNU gettext)
+messages: install
+	$(BIN)/python manage.py makemessages -l de --no-obsolete -i var -i bench -i tests
+	msgfmt --check -o locale/de/LC_MESSAGES/django.mo locale/de/LC_MESSAGES/django.po
 
 ## bench: the benchmarks of bench/ (PostgreSQL; see bench/README.md)
 bench: install

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from typing import Annotated, Any, Literal, TypeVar
 
+from django.utils.translation import gettext as _, gettext_lazy
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from collaboration.errors import InvalidDocument
+from collaboration.errors import InvalidDocument, in_sentence
 
 
 DocumentT = TypeVar("DocumentT", bound=BaseModel)
@@ -28,7 +30,7 @@ def _iso_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError("Use a valid date as YYYY-MM-DD.") from None
+        raise ValueError(_("Use a valid date as YYYY-MM-DD.")) from None
 
 
 IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"}), AfterValidator(_iso_date)]
@@ -72,7 +74,7 @@ class PurchaseOrderDocument(BaseModel):
         numbers = [line.line for line in lines]
         repeated = sorted({n for n in numbers if numbers.count(n) > 1})
         if repeated:
-            raise ValueError(f"Line numbers must be unique; repeated: {repeated}.")
+            raise ValueError(_("Line numbers must be unique; repeated: %(repeated)s.") % {"repeated": repeated})
         return lines
 
     @cached_property
@@ -119,7 +121,7 @@ class ReceiptLineDocument(BaseModel):
     @classmethod
     def _not_zero(cls, quantity: Decimal) -> Decimal:
         if quantity == 0:
-            raise ValueError("A received quantity cannot be zero.")
+            raise ValueError(_("A received quantity cannot be zero."))
         return quantity
 
 
@@ -169,9 +171,9 @@ class InvoiceStatusDocument(BaseModel):
     @model_validator(mode="after")
     def _status_fields(self) -> InvoiceStatusDocument:
         if self.status == "blocked" and not self.reason:
-            raise ValueError("A blocked invoice needs a reason.")
+            raise ValueError(_("A blocked invoice needs a reason."))
         if self.status == "paid" and (self.paid_on is None or not self.payment_reference):
-            raise ValueError("A paid invoice needs paid_on and payment_reference.")
+            raise ValueError(_("A paid invoice needs paid_on and payment_reference."))
         return self
 
     @cached_property
@@ -181,6 +183,28 @@ class InvoiceStatusDocument(BaseModel):
     @cached_property
     def content_hash(self) -> str:
         return canonical_hash(self.canonical)
+
+
+# The whole-shipment rules' messages: the shipment spreadsheet recognises them (in any language) to
+# put each on the row of the package or column it is about.
+EXPECTED_ARRIVAL_BEFORE_DESPATCH = gettext_lazy("The expected arrival cannot be before the despatch date.")
+PACKAGE_SITS_IN_UNKNOWN = gettext_lazy("Package %(reference)s sits in %(parent)s, which is not in the shipment.")
+PACKAGE_NESTED_IN_ITSELF = gettext_lazy("Package %(reference)s is nested in itself.")
+PACKAGE_HOLDS_UNKNOWN_LINE = gettext_lazy("Package %(reference)s holds line %(line)s, which is not in the shipment.")
+PACKING_DIFFERENCE = gettext_lazy("%(shipped)s shipped but %(packed)s packed.")
+
+
+def message_values(template, message: str) -> dict[str, str] | None:
+    """The placeholder values if `message` is `template` (lazy: in the active language) filled in, else None."""
+    pattern, names = "", []
+    for index, part in enumerate(re.split(r"%\((\w+)\)s", str(template))):
+        if index % 2:
+            pattern += f"(?P<{part}>.+?)"
+            names.append(part)
+        else:
+            pattern += re.escape(part.replace("%%", "%"))
+    match = re.fullmatch(pattern, message, flags=re.DOTALL)
+    return match.groupdict() if match else None
 
 
 class ShipmentLineDocument(BaseModel):
@@ -228,27 +252,27 @@ class ShipmentDocument(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> ShipmentDocument:
         if self.expected_arrival < self.despatch_date:
-            raise ValueError("The expected arrival cannot be before the despatch date.")
+            raise ValueError(str(EXPECTED_ARRIVAL_BEFORE_DESPATCH))
         numbers = [line.line for line in self.lines]
         if len(set(numbers)) != len(numbers):
-            raise ValueError("Shipment line numbers must be unique.")
+            raise ValueError(_("Shipment line numbers must be unique."))
         references = [package.reference for package in self.packages]
         if len(set(references)) != len(references):
-            raise ValueError("Package references must be unique within the shipment.")
+            raise ValueError(_("Package references must be unique within the shipment."))
         parents = {package.reference: package.parent for package in self.packages}
         for reference, parent in parents.items():
             if parent and parent not in parents:
-                raise ValueError(f"Package {reference} sits in {parent}, which is not in the shipment.")
+                raise ValueError(str(PACKAGE_SITS_IN_UNKNOWN) % {"reference": reference, "parent": parent})
             seen = {reference}
             while parent:
                 if parent in seen:
-                    raise ValueError(f"Package {reference} is nested in itself.")
+                    raise ValueError(str(PACKAGE_NESTED_IN_ITSELF) % {"reference": reference})
                 seen.add(parent)
                 parent = parents.get(parent, "")
         for package in self.packages:
             for content in package.contents:
                 if content.line not in numbers:
-                    raise ValueError(f"Package {package.reference} holds line {content.line}, which is not in the shipment.")
+                    raise ValueError(str(PACKAGE_HOLDS_UNKNOWN_LINE) % {"reference": package.reference, "line": content.line})
         return self
 
     def packing_differences(self) -> dict[int, str]:
@@ -261,7 +285,7 @@ class ShipmentDocument(BaseModel):
             for content in package.contents:
                 packed[content.line] += content.quantity
         return {
-            position: f"{decimal_text(line.quantity)} shipped but {decimal_text(packed[line.line])} packed."
+            position: str(PACKING_DIFFERENCE) % {"shipped": decimal_text(line.quantity), "packed": decimal_text(packed[line.line])}
             for position, line in enumerate(self.lines)
             if packed[line.line] != line.quantity
         }
@@ -269,6 +293,13 @@ class ShipmentDocument(BaseModel):
 
 INCIDENT_STEPS = ("containment", "root_cause", "corrective_action", "verification")
 INCIDENT_REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+def _step_in_sentence(kind: str) -> str:
+    """'root cause' in an English sentence, the step's label as it is in German."""
+    from collaboration.models import IncidentStep  # imported late: this module stays independent of the models
+
+    return in_sentence(IncidentStep.Kind(kind).label)
 
 
 class IncidentDueDatesDocument(BaseModel):
@@ -287,7 +318,8 @@ class IncidentDueDatesDocument(BaseModel):
         given = [(kind, getattr(self, kind)) for kind in INCIDENT_STEPS if getattr(self, kind) is not None]
         for (earlier, earlier_date), (later, later_date) in zip(given, given[1:]):
             if later_date < earlier_date:
-                raise ValueError(f"The {later.replace('_', ' ')} cannot be due before the {earlier.replace('_', ' ')}.")
+                raise ValueError(_("The %(later)s cannot be due before the %(earlier)s.")
+                                 % {"later": _step_in_sentence(later), "earlier": _step_in_sentence(earlier)})
         return self
 
     def given(self) -> dict[str, date]:
@@ -368,52 +400,53 @@ def validation_details(error: ValidationError) -> dict[str, Any]:
 
 
 PATTERN_MESSAGES = {
-    r"^\d{4}-\d{2}-\d{2}$": "Use a valid date as YYYY-MM-DD.",
-    r"^(\d{4}-\d{2}-\d{2})?$": "Use a valid date as YYYY-MM-DD, or leave it empty.",
-    r"^(\d{18})?$": "An SSCC has 18 digits.",
-    r"^[A-Z]{3}$": "Use an ISO 4217 currency code such as EUR.",
-    INCIDENT_REFERENCE: "Use letters, digits, '.', '-' and '_' only, starting with a letter or digit.",
+    r"^\d{4}-\d{2}-\d{2}$": gettext_lazy("Use a valid date as YYYY-MM-DD."),
+    r"^(\d{4}-\d{2}-\d{2})?$": gettext_lazy("Use a valid date as YYYY-MM-DD, or leave it empty."),
+    r"^(\d{18})?$": gettext_lazy("An SSCC has 18 digits."),
+    r"^[A-Z]{3}$": gettext_lazy("Use an ISO 4217 currency code such as EUR."),
+    INCIDENT_REFERENCE: gettext_lazy("Use letters, digits, '.', '-' and '_' only, starting with a letter or digit."),
 }
 
 
 def _message(item: dict) -> str:
     """pydantic's message, in words for the cases its own wording speaks of internals."""
     if item["type"] == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") in PATTERN_MESSAGES:
-        return PATTERN_MESSAGES[item["ctx"]["pattern"]]
+        return str(PATTERN_MESSAGES[item["ctx"]["pattern"]])
     if item["type"] == "too_short" and item.get("ctx", {}).get("min_length") == 1 and item["loc"][-1:] == ("lines",):
-        return "Give at least one line."
+        return _("Give at least one line.")
     if item["type"] == "string_too_short" and item["loc"] == ("description",):
-        return "Describe what is wrong with the goods."
+        return _("Describe what is wrong with the goods.")
     return item["msg"].removeprefix("Value error, ")
 
 
 def parse_purchase_order(data: Any, *, number: str | None = None) -> PurchaseOrderDocument:
     """Validate a canonical PO; `number` (from a URL) must agree with the body when both are given."""
-    return parse_document(PurchaseOrderDocument, data, keys={"number": number}, label="purchase order")
+    return parse_document(PurchaseOrderDocument, data, keys={"number": number}, label=_("purchase order"))
 
 
 def parse_receipt(data: Any, *, reference: str | None = None) -> ReceiptDocument:
-    return parse_document(ReceiptDocument, data, keys={"reference": reference}, label="receipt")
+    return parse_document(ReceiptDocument, data, keys={"reference": reference}, label=_("receipt"))
 
 
 def parse_invoice_status(data: Any, *, supplier: str | None = None, invoice_number: str | None = None) -> InvoiceStatusDocument:
     return parse_document(InvoiceStatusDocument, data, keys={"supplier": supplier, "invoice_number": invoice_number},
-                          label="invoice status")
+                          label=_("invoice status"))
 
 
 def parse_shipment(data: Any, *, number: str | None = None) -> ShipmentDocument:
-    return parse_document(ShipmentDocument, data, keys={"number": number}, label="shipment")
+    return parse_document(ShipmentDocument, data, keys={"number": number}, label=_("shipment"))
 
 
 def parse_quality_incident(data: Any, *, reference: str | None = None) -> QualityIncidentDocument:
-    return parse_document(QualityIncidentDocument, data, keys={"reference": reference}, label="quality incident")
+    return parse_document(QualityIncidentDocument, data, keys={"reference": reference}, label=_("quality incident"))
 
 
 def parse_document(model: type[DocumentT], data: Any, *, keys: dict[str, str | None], label: str) -> DocumentT:
     """Validate `data` as `model`; each key taken from a URL (not None) must agree with the body's
     field when both are given, and fills it when the body leaves it out."""
     if not isinstance(data, dict):
-        raise InvalidDocument(f"A {label} must be a JSON object.", details={"non_field_errors": ["Expected a JSON object."]})
+        raise InvalidDocument(_("A %(document)s must be a JSON object.") % {"document": label},
+                              details={"non_field_errors": [_("Expected a JSON object.")]})
     data = {**data}
     for field, key in keys.items():
         if key is None:
@@ -421,10 +454,11 @@ def parse_document(model: type[DocumentT], data: Any, *, keys: dict[str, str | N
         body_key = data.setdefault(field, key)
         if body_key != key:
             raise InvalidDocument(
-                f"The {field.replace('_', ' ')} in the body differs from the one in the URL.",
-                details={field: [f"Expected {key!r}, got {body_key!r}."]},
+                _("The %(field)s in the body differs from the one in the URL.") % {"field": field.replace("_", " ")},
+                details={field: [_("Expected %(expected)r, got %(got)r.") % {"expected": key, "got": body_key}]},
             )
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise InvalidDocument(f"The {label} document is not valid.", details=validation_details(error)) from None
+        raise InvalidDocument(_("The %(document)s document is not valid.") % {"document": label},
+                              details=validation_details(error)) from None

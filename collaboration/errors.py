@@ -5,6 +5,16 @@ error mapping) and the HTTP status the API answers with.
 """
 from __future__ import annotations
 
+from django.utils.translation import get_language, gettext as _
+
+
+def in_sentence(label) -> str:
+    """A choice label (status, step, type) as it reads inside a sentence: lower-cased in English,
+    as it is in languages that capitalise nouns (German)."""
+    text = str(label)
+    language = get_language()
+    return text.lower() if not language or language.split("-")[0] == "en" else text
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -39,7 +49,8 @@ class UnknownSupplier(DomainError):
 
     @classmethod
     def for_code(cls, code: str) -> UnknownSupplier:
-        return cls(f"Supplier {code!r} is not known to the portal.", details={"supplier": [f"No supplier with code {code!r}."]})
+        return cls(_("Supplier %(code)r is not known to the portal.") % {"code": code},
+                   details={"supplier": [_("No supplier with code %(code)r.") % {"code": code}]})
 
 
 class SupplierMismatch(DomainError):
@@ -86,8 +97,8 @@ class UnknownPurchaseOrder(DomainError):
 
     @classmethod
     def for_number(cls, number: str) -> UnknownPurchaseOrder:
-        return cls(f"Purchase order {number!r} is not known to the portal.",
-                   details={"purchase_order": [f"No purchase order {number!r}."]})
+        return cls(_("Purchase order %(number)r is not known to the portal.") % {"number": number},
+                   details={"purchase_order": [_("No purchase order %(number)r.") % {"number": number}]})
 
 
 class DocumentContentConflict(DomainError):

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 
 from collaboration.models import (
     AcknowledgementLine,
@@ -21,12 +22,12 @@ Action = AcknowledgementLine.Action
 
 
 class LineResponseForm(forms.Form):
-    action = forms.ChoiceField(choices=Action.choices, widget=forms.RadioSelect, initial=Action.ACCEPT)
-    quantity = forms.DecimalField(required=False, label="Quantity", help_text="Leave empty to keep the ordered quantity.")
-    unit_price = forms.DecimalField(required=False, label="Unit price", help_text="Leave empty to keep the ordered price.")
-    promised_date = forms.DateField(required=False, label="Promised date", widget=forms.DateInput(attrs={"type": "date"}))
-    reason_code = forms.ChoiceField(required=False, label="Reason")
-    reason_text = forms.CharField(required=False, max_length=500, label="Explanation")
+    action = forms.ChoiceField(label=_("Action"), choices=Action.choices, widget=forms.RadioSelect, initial=Action.ACCEPT)
+    quantity = forms.DecimalField(required=False, label=_("Quantity"), help_text=_("Leave empty to keep the ordered quantity."))
+    unit_price = forms.DecimalField(required=False, label=_("Unit price"), help_text=_("Leave empty to keep the ordered price."))
+    promised_date = forms.DateField(required=False, label=_("Promised date"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason_code = forms.ChoiceField(required=False, label=_("Reason"))
+    reason_text = forms.CharField(required=False, max_length=500, label=_("Explanation"))
 
     def __init__(self, *args, line_number: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -35,9 +36,9 @@ class LineResponseForm(forms.Form):
             (reason.code, reason.label) for reason in RejectionReason.objects.filter(is_active=True)
         ]
         for index in range(1, SPLIT_ROWS + 1):
-            self.fields[f"split_quantity_{index}"] = forms.DecimalField(required=False, label=f"Split {index} quantity")
+            self.fields[f"split_quantity_{index}"] = forms.DecimalField(required=False, label=gettext("Split %(index)s quantity") % {"index": index})
             self.fields[f"split_date_{index}"] = forms.DateField(
-                required=False, label=f"Split {index} date", widget=forms.DateInput(attrs={"type": "date"})
+                required=False, label=gettext("Split %(index)s date") % {"index": index}, widget=forms.DateInput(attrs={"type": "date"})
             )
 
     @classmethod
@@ -90,7 +91,7 @@ class LineResponseForm(forms.Form):
 class AdministeredSupplierForm(forms.Form):
     """A form about one of the suppliers the user administers: a choice only when there are several."""
 
-    supplier = forms.ModelChoiceField(queryset=None, empty_label=None)
+    supplier = forms.ModelChoiceField(queryset=None, empty_label=None, label=_("Supplier"))
 
     def __init__(self, *args, suppliers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -106,11 +107,11 @@ class AdministeredSupplierForm(forms.Form):
 
 
 class ApiTokenForm(AdministeredSupplierForm):
-    name = forms.CharField(max_length=100, help_text="The system that uses it, e.g. 'ERP connector'.")
-    scopes = forms.MultipleChoiceField(choices=SupplierApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple,
+    name = forms.CharField(max_length=100, label=_("Name"), help_text=_("The system that uses it, e.g. 'ERP connector'."))
+    scopes = forms.MultipleChoiceField(label=_("Scopes"), choices=SupplierApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple,
                                        initial=[SupplierApiToken.Scope.READ])
-    expires_in_days = forms.IntegerField(required=False, min_value=1, max_value=3650, label="Expires in (days)",
-                                         help_text="Leave empty for a token that lasts until revoked.")
+    expires_in_days = forms.IntegerField(required=False, min_value=1, max_value=3650, label=_("Expires in (days)"),
+                                         help_text=_("Leave empty for a token that lasts until revoked."))
 
     def expires_at(self):
         days = self.cleaned_data.get("expires_in_days")
@@ -118,28 +119,28 @@ class ApiTokenForm(AdministeredSupplierForm):
 
 
 class SupplierUserInviteForm(AdministeredSupplierForm):
-    email = forms.EmailField(label="E-mail address", help_text="The invitation with a link to choose a password goes here.")
-    name = forms.CharField(max_length=150, required=False, label="Name")
-    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.SALES,
-                             help_text="Admin: users and API tokens. Sales: answers to orders. "
-                                       "Logistics: shipment notices. Quality: documents and incidents.")
+    email = forms.EmailField(label=_("E-mail address"), help_text=_("The invitation with a link to choose a password goes here."))
+    name = forms.CharField(max_length=150, required=False, label=_("Name"))
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.SALES,
+                             help_text=_("Admin: users and API tokens. Sales: answers to orders. "
+                                         "Logistics: shipment notices. Quality: documents and incidents."))
 
 
 class UploadForm(forms.Form):
     MAX_BYTES = 5 * 1024 * 1024
 
-    file = forms.FileField(help_text="The filled-in CSV or Excel (.xlsx) file, at most 5 MB.")
+    file = forms.FileField(label=_("File"), help_text=_("The filled-in CSV or Excel (.xlsx) file, at most 5 MB."))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError("The file is larger than 5 MB.")
+            raise forms.ValidationError(gettext("The file is larger than 5 MB."))
         return upload
 
 
 class ShipmentUploadForm(UploadForm):
-    submit = forms.BooleanField(required=False, label="Submit it at once",
-                                help_text="Leave unticked to save a draft you can check, label and submit on its page.")
+    submit = forms.BooleanField(required=False, label=_("Submit it at once"),
+                                help_text=_("Leave unticked to save a draft you can check, label and submit on its page."))
 
 
 class MultipleFileInput(forms.FileInput):
@@ -162,9 +163,9 @@ class MultipleFileField(forms.FileField):
 class IncidentAnswerForm(forms.Form):
     """The supplier's answer to one step of a quality incident; the service judges text and files."""
 
-    response = forms.CharField(required=False, label="Your answer", widget=forms.Textarea(attrs={"rows": 6, "required": True}))
-    attachments = MultipleFileField(required=False, label="Attachments",
-                                    help_text="Optional: PDF, PNG or JPEG files, e.g. a sorting report or 8D document.")
+    response = forms.CharField(required=False, label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 6, "required": True}))
+    attachments = MultipleFileField(required=False, label=_("Attachments"),
+                                    help_text=_("Optional: PDF, PNG or JPEG files, e.g. a sorting report or 8D document."))
 
     def add_service_errors(self, error) -> None:
         if error.code in ("invalid_upload", "upload_too_large"):
@@ -180,20 +181,20 @@ class IncidentAnswerForm(forms.Form):
 class QualityDocumentForm(forms.Form):
     """A certificate or report and what it is for; the service checks the file and the references."""
 
-    supplier = forms.ModelChoiceField(queryset=None, empty_label=None)
-    document_type = forms.ChoiceField(label="Type", choices=QualityDocument.Type.choices)
-    title = forms.CharField(required=False, max_length=200, help_text="Optional, e.g. the certificate number.")
-    item = forms.CharField(required=False, max_length=35,
-                           help_text="An item on your orders. Leave empty for a document about your company as a whole.")
-    lot = forms.CharField(required=False, max_length=35, help_text="Leave empty when the document covers every lot.")
-    purchase_order = forms.CharField(required=False, max_length=35, label="Purchase order",
-                                     help_text="Optional: the order line the document is for (the item then comes from the line).")
-    order_line = forms.IntegerField(required=False, min_value=1, label="Order line")
-    shipment = forms.CharField(required=False, max_length=35, label="Shipment (ASN) number", help_text="Optional.")
-    issued_on = forms.DateField(label="Issued on", widget=forms.DateInput(attrs={"type": "date"}))
-    expires_on = forms.DateField(required=False, label="Valid until", widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text="Leave empty if it does not expire.")
-    file = forms.FileField(help_text="A PDF, PNG or JPEG file.")
+    supplier = forms.ModelChoiceField(queryset=None, empty_label=None, label=_("Supplier"))
+    document_type = forms.ChoiceField(label=_("Type"), choices=QualityDocument.Type.choices)
+    title = forms.CharField(required=False, max_length=200, label=_("Title"), help_text=_("Optional, e.g. the certificate number."))
+    item = forms.CharField(required=False, max_length=35, label=_("Item"),
+                           help_text=_("An item on your orders. Leave empty for a document about your company as a whole."))
+    lot = forms.CharField(required=False, max_length=35, label=_("Lot"), help_text=_("Leave empty when the document covers every lot."))
+    purchase_order = forms.CharField(required=False, max_length=35, label=_("Purchase order"),
+                                     help_text=_("Optional: the order line the document is for (the item then comes from the line)."))
+    order_line = forms.IntegerField(required=False, min_value=1, label=_("Order line"))
+    shipment = forms.CharField(required=False, max_length=35, label=_("Shipment (ASN) number"), help_text=_("Optional."))
+    issued_on = forms.DateField(label=_("Issued on"), widget=forms.DateInput(attrs={"type": "date"}))
+    expires_on = forms.DateField(required=False, label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_("Leave empty if it does not expire."))
+    file = forms.FileField(label=_("File"), help_text=_("A PDF, PNG or JPEG file."))
 
     def __init__(self, *args, suppliers, max_bytes: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -203,7 +204,8 @@ class QualityDocumentForm(forms.Form):
             del self.fields["supplier"]
         else:
             self.fields["supplier"].queryset = Supplier.objects.filter(pk__in=[s.pk for s in suppliers])
-        self.fields["file"].help_text = f"A PDF, PNG or JPEG file, at most {max_bytes // (1024 * 1024) or 1} MB."
+        self.fields["file"].help_text = gettext("A PDF, PNG or JPEG file, at most %(megabytes)s MB.") % {
+            "megabytes": max_bytes // (1024 * 1024) or 1}
         self.fields["item"].widget.attrs["list"] = "items-supplied"
 
     def service_arguments(self) -> dict:

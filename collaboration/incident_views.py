@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from collaboration import selectors, services, uploads
@@ -16,7 +17,7 @@ from collaboration.actors import Actor
 from collaboration.documents import decimal_text
 from collaboration.errors import DomainError, NotFound
 from collaboration.forms import IncidentAnswerForm
-from collaboration.models import Channel, QualityIncident
+from collaboration.models import Channel, IncidentStep, QualityIncident
 from collaboration.services.quality_incidents import next_answerable_step
 
 PAGE_SIZE = 25
@@ -81,9 +82,23 @@ def incident_step_answer(request: HttpRequest, reference: str, kind: str) -> Htt
             form.add_service_errors(error)
             status = error.status if 400 <= error.status < 500 else 400
         else:
-            messages.success(request, f"Your {step.get_kind_display().lower()} is sent; the buyer reviews it.")
+            messages.success(request, _step_sent(step))
             return redirect("collaboration:incident-detail", reference=reference)
     return _render_detail(request, reference, form=form, status=status)
+
+
+def _step_sent(step: IncidentStep) -> str:
+    """The confirmation for an answered step, one whole sentence per kind of step."""
+    Kind = IncidentStep.Kind
+    sentences = {
+        Kind.CONTAINMENT: _("Your containment is sent; the buyer reviews it."),
+        Kind.ROOT_CAUSE: _("Your root cause is sent; the buyer reviews it."),
+        Kind.CORRECTIVE_ACTION: _("Your corrective action is sent; the buyer reviews it."),
+        Kind.VERIFICATION: _("Your verification is sent; the buyer reviews it."),
+    }
+    if step.kind in sentences:
+        return sentences[step.kind]
+    return _("Your %(step)s is sent; the buyer reviews it.") % {"step": step.get_kind_display().lower()}
 
 
 @login_required

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _, gettext_lazy, ngettext, ngettext_lazy, pgettext, pgettext_lazy
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, A6, inch
@@ -21,7 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from collaboration.documents import decimal_text
-from collaboration.errors import DomainError
+from collaboration.errors import DomainError, in_sentence
 from collaboration.models import Package, PackageContent, Shipment, ShipmentLine
 
 LABEL_PAGES = {"a6": A6, "4x6": (4 * inch, 6 * inch), "a4": A4}
@@ -133,11 +134,28 @@ def _order_line_text(line: ShipmentLine) -> str:
     return f"{line.order_line.purchase_order.number} / {line.order_line.line_number}"
 
 
+KIND_NOUNS = {
+    "pallet": pgettext_lazy("package kind, inside a sentence", "pallet"),
+    "carton": pgettext_lazy("package kind, inside a sentence", "carton"),
+    "crate": pgettext_lazy("package kind, inside a sentence", "crate"),
+    "other": pgettext_lazy("package kind, inside a sentence", "package"),
+}
+KIND_COUNTS = {
+    "pallet": ngettext_lazy("%(count)s pallet", "%(count)s pallets", "count"),
+    "carton": ngettext_lazy("%(count)s carton", "%(count)s cartons", "count"),
+    "crate": ngettext_lazy("%(count)s crate", "%(count)s crates", "count"),
+    "other": ngettext_lazy("%(count)s package", "%(count)s packages", "count"),
+}
+
+
 def _kind_text(kind: str, count: int | None = None) -> str:
-    noun = "package" if kind == Package.Kind.OTHER else Package.Kind(kind).label.lower()
     if count is None:
-        return noun
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+        return str(KIND_NOUNS[kind])
+    return KIND_COUNTS[kind] % {"count": count}
+
+
+def _holds_text(kinds: Counter) -> str:
+    return _("Holds %(packages)s") % {"packages": ", ".join(_kind_text(kind, count) for kind, count in kinds.items())}
 
 
 def _item_totals(contents: Iterable[tuple[ShipmentLine, Decimal]]) -> list[tuple[str, str, Decimal, str]]:
@@ -155,7 +173,7 @@ def _item_totals(contents: Iterable[tuple[ShipmentLine, Decimal]]) -> list[tuple
 def _lots_text(lots: list[str]) -> str:
     # One lot named out of several would read as the only one.
     if len(lots) > 1:
-        return f"{len(lots)} lots"
+        return ngettext("%(count)s lot", "%(count)s lots", len(lots)) % {"count": len(lots)}
     return lots[0] if lots else ""
 
 
@@ -213,12 +231,12 @@ def package_labels_pdf(shipment: Shipment, *, page: str = "a6", packages: Iterab
                 raise ValueError(f"Package {package.reference} is not one of shipment {shipment.number}'s.")
             chosen.append(by_pk[package.pk])
     if not chosen:
-        raise NothingToLabel(f"Shipment {shipment.number} has no packages to label.")
+        raise NothingToLabel(_("Shipment %(number)s has no packages to label.") % {"number": shipment.number})
 
     buffer = io.BytesIO()
     page_width, page_height = LABEL_PAGES[page]
     canvas = Canvas(buffer, pagesize=(page_width, page_height), pageCompression=1)
-    canvas.setTitle(f"Labels {shipment.number} rev {shipment.revision}")
+    canvas.setTitle(_("Labels %(number)s rev %(revision)s") % {"number": shipment.number, "revision": shipment.revision})
     canvas.setAuthor(shipment.supplier.name)
     label = _LabelPainter(tree)
     if page == "a4":
@@ -299,7 +317,7 @@ class _LabelPainter:
         right = left + column + 3 * mm
         right_width = width - column - 3 * mm
 
-        self._title(canvas, "From", left, top - 7)
+        self._title(canvas, _("From"), left, top - 7)
         y = top - 17
         for line in _wrap(supplier.name, BOLD, 9, column, max_lines=2):
             self._text(canvas, left, y, line, font=BOLD, size=9)
@@ -308,7 +326,7 @@ class _LabelPainter:
 
         # The ship-to is what the carrier and the dock sort by: large when it fits, else wrapped
         # smaller rather than cut.
-        self._title(canvas, "To", right, top - 7)
+        self._title(canvas, _("To"), right, top - 7)
         ship_to = self.shipment.ship_to
         if stringWidth(ship_to, BOLD, 14) <= right_width:
             self._text(canvas, right, top - 21, ship_to, font=BOLD, size=14)
@@ -317,18 +335,19 @@ class _LabelPainter:
                 self._text(canvas, right, top - 18 - 11 * index, line, font=BOLD, size=10)
 
         baseline = top - self.top_height + 4 * mm
-        self._title(canvas, "Shipment", left, baseline + 11)
+        self._title(canvas, _("Shipment"), left, baseline + 11)
         shipment_text = self._shipment_text()
         size = 10 if stringWidth(shipment_text, BOLD, 10) <= column else 8
         self._text(canvas, left, baseline, shipment_text, font=BOLD, size=size, width=column)
-        self._title(canvas, "Package", right, baseline + 11)
-        self._text(canvas, right, baseline, f"{node.number} of {self.count}", font=BOLD, size=10, width=right_width)
+        self._title(canvas, _("Package"), right, baseline + 11)
+        self._text(canvas, right, baseline, _("%(number)s of %(count)s") % {"number": node.number, "count": self.count},
+                   font=BOLD, size=10, width=right_width)
 
     def _shipment_text(self) -> str:
         shipment = self.shipment
-        text = f"{shipment.number}  rev {shipment.revision}"
+        text = _("%(number)s  rev %(revision)s") % {"number": shipment.number, "revision": shipment.revision}
         if shipment.status != Shipment.Status.SUBMITTED:
-            text += f" ({shipment.get_status_display().lower()})"
+            text += f" ({in_sentence(shipment.get_status_display())})"
         return text
 
     def _middle(self, canvas: Canvas, node: PackedPackage, *, left: float, top: float, bottom: float,
@@ -344,33 +363,34 @@ class _LabelPainter:
         if node.parent is not None:
             y -= 11
             parent = node.parent.package
-            self._text(canvas, left, y, f"on {_kind_text(parent.kind)} {parent.reference}  (SSCC {parent.sscc})",
+            self._text(canvas, left, y, _("on %(kind)s %(reference)s  (SSCC %(sscc)s)")
+                       % {"kind": _kind_text(parent.kind), "reference": parent.reference, "sscc": parent.sscc},
                        width=width)
 
         # The despatch date sits at the foot of the block; the contents take what is left above it.
         footer = bottom + 2.5 * mm
-        self._title(canvas, "Despatch date", left, footer + 9)
+        self._title(canvas, _("Despatch date"), left, footer + 9)
         self._text(canvas, left, footer, self.shipment.despatch_date.isoformat(), font=BOLD, size=10)
 
         y -= 15
-        self._title(canvas, "Contents", left, y)
+        self._title(canvas, _("Contents"), left, y)
         self._contents(canvas, node, left=left, top=y - 3, bottom=footer + 17, width=width)
 
     def _contents(self, canvas: Canvas, node: PackedPackage, *, left: float, top: float, bottom: float,
                   width: float) -> None:
         if node.children:
             kinds = Counter(child.package.kind for child in node.descendants())
-            summary = "Holds " + ", ".join(_kind_text(kind, count) for kind, count in kinds.items())
-            header = ("Item", "", "Quantity", "Lot")
+            summary = _holds_text(kinds)
+            header = (_("Item"), "", _("Quantity"), _("Lot"))
             rows = [(item, "", _quantity_text(quantity, uom), lot)
                     for item, uom, quantity, lot in _item_totals(node.all_contents())]
         elif node.contents:
             summary = ""
-            header = ("PO / line", "Item", "Quantity", "Lot")
+            header = (_("PO / line"), _("Item"), _("Quantity"), _("Lot"))
             rows = [(_order_line_text(line), line.order_line.item, _quantity_text(quantity, line.order_line.uom),
                      line.lot) for line, quantity in node.contents]
         else:
-            self._text(canvas, left, top - self.row, "Empty", size=9)
+            self._text(canvas, left, top - self.row, _("Empty"), size=9)
             return
 
         y = top
@@ -403,7 +423,8 @@ class _LabelPainter:
             cells(values, 8)
         if len(shown) < len(rows):
             y -= self.row
-            self._text(canvas, left, y, f"{ELLIPSIS} and {len(rows) - len(shown)} more", size=8)
+            self._text(canvas, left, y, _("%(ellipsis)s and %(count)s more") % {"ellipsis": ELLIPSIS, "count": len(rows) - len(shown)},
+                       size=8)
 
     def _barcode(self, canvas: Canvas, node: PackedPackage, *, width: float, top: float) -> None:
         quiet = QUIET_ZONE_MODULES * BARCODE_X
@@ -429,10 +450,12 @@ TITLE = ParagraphStyle("packing-list-title", parent=TEXT, fontName=BOLD, fontSiz
 
 # Column widths in mm; each table adds up to 181 mm, the frame of an A4 page within the margins
 # and platypus' frame padding.
-PACKAGE_COLUMNS = (("Package", 26), ("SSCC", 30), ("PO / line", 22), ("Item", 23), ("Description", 37),
-                   ("Quantity", 15), ("UoM", 11), ("Lot", 17))
-TOTAL_COLUMNS = (("Purchase order", 27), ("Line", 10), ("Item", 25), ("Description", 52), ("Shipped", 17),
-                 ("Packed", 17), ("UoM", 13), ("Packages", 20))
+PACKAGE_COLUMNS = ((gettext_lazy("Package"), 26), ("SSCC", 30), (gettext_lazy("PO / line"), 22), (gettext_lazy("Item"), 23),
+                   (gettext_lazy("Description"), 37), (gettext_lazy("Quantity"), 15), (gettext_lazy("UoM"), 11),
+                   (gettext_lazy("Lot"), 17))
+TOTAL_COLUMNS = ((gettext_lazy("Purchase order"), 27), (pgettext_lazy("packing list column, 10 mm wide", "Line"), 10),
+                 (gettext_lazy("Item"), 25), (gettext_lazy("Description"), 52), (gettext_lazy("Shipped"), 17), (gettext_lazy("Packed"), 17),
+                 (gettext_lazy("UoM"), 13), (gettext_lazy("Packages"), 20))
 CELL_FONT_SIZE = 7.5
 SHADE = colors.Color(0.92, 0.92, 0.92)
 CELL_PADDING = 2
@@ -444,14 +467,13 @@ def packing_list_pdf(shipment: Shipment) -> bytes:
     is not packed, and the totals per purchase order line; A4, header rows repeated on every page."""
     tree = packing_tree(shipment)
     supplier = shipment.supplier
+    title = _("Packing list %(number)s rev %(revision)s") % {"number": shipment.number, "revision": shipment.revision}
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=PAGE_MARGIN, rightMargin=PAGE_MARGIN, topMargin=PAGE_MARGIN,
-        bottomMargin=PAGE_MARGIN + 6 * mm, title=f"Packing list {shipment.number} rev {shipment.revision}",
-        author=supplier.name,
+        bottomMargin=PAGE_MARGIN + 6 * mm, title=title, author=supplier.name,
     )
-    footer = _fit(f"Packing list {shipment.number} rev {shipment.revision} \u00b7 {supplier.name}", REGULAR, 7,
-                  130 * mm)
+    footer = _fit(f"{title} \u00b7 {supplier.name}", REGULAR, 7, 130 * mm)
 
     def on_page(canvas: Canvas, _document) -> None:
         canvas.saveState()
@@ -460,9 +482,9 @@ def packing_list_pdf(shipment: Shipment) -> bytes:
         canvas.drawString(PAGE_MARGIN + FRAME_PADDING, PAGE_MARGIN, footer)
         canvas.restoreState()
 
-    story = [Paragraph("Packing list", TITLE), _header_table(shipment, tree),
-             Paragraph("Packages", HEADING), _package_table(tree),
-             Paragraph("Totals per purchase order line", HEADING), _totals_table(tree)]
+    story = [Paragraph(_escape(_("Packing list")), TITLE), _header_table(shipment, tree),
+             Paragraph(_escape(_("Packages")), HEADING), _package_table(tree),
+             Paragraph(_escape(_("Totals per purchase order line")), HEADING), _totals_table(tree)]
     document.build(story, onFirstPage=on_page, onLaterPages=on_page, canvasmaker=_NumberedCanvas)
     return buffer.getvalue()
 
@@ -484,7 +506,8 @@ class _NumberedCanvas(Canvas):
             self.__dict__.update(state)
             self.setFont(REGULAR, 7)
             self.setFillColor(GREY)
-            self.drawRightString(A4[0] - PAGE_MARGIN - FRAME_PADDING, PAGE_MARGIN, f"Page {number} of {total}")
+            self.drawRightString(A4[0] - PAGE_MARGIN - FRAME_PADDING, PAGE_MARGIN,
+                                 _("Page %(number)s of %(total)s") % {"number": number, "total": total})
             super().showPage()
         super().save()
 
@@ -495,16 +518,19 @@ def _escape(text: str) -> str:
 
 def _header_table(shipment: Shipment, tree: PackingTree) -> Table:
     supplier = shipment.supplier
-    left = [("Supplier", f"{supplier.name} ({supplier.code})"),
-            ("Shipment", f"{shipment.number}, revision {shipment.revision}, {shipment.get_status_display().lower()}"),
-            ("Ship to", shipment.ship_to),
-            ("Contents", f"{len(tree.packages)} packages, {len(tree.lines)} shipment lines")]
-    right = [("Despatch date", shipment.despatch_date.isoformat()),
-             ("Expected arrival", shipment.expected_arrival.isoformat()),
-             ("Carrier", shipment.carrier or "\u2013"),
-             ("Tracking number", shipment.tracking_number or "\u2013")]
+    left = [(_("Supplier"), f"{supplier.name} ({supplier.code})"),
+            (_("Shipment"), _("%(number)s, revision %(revision)s, %(status)s")
+             % {"number": shipment.number, "revision": shipment.revision,
+                "status": in_sentence(shipment.get_status_display())}),
+            (pgettext("packing list header, 22 mm wide", "Ship to"), shipment.ship_to),
+            (_("Contents"), _("%(packages)s packages, %(lines)s shipment lines")
+             % {"packages": len(tree.packages), "lines": len(tree.lines)})]
+    right = [(_("Despatch date"), shipment.despatch_date.isoformat()),
+             (_("Expected arrival"), shipment.expected_arrival.isoformat()),
+             (_("Carrier"), shipment.carrier or "\u2013"),
+             (pgettext("packing list header, 26 mm wide", "Tracking number"), shipment.tracking_number or "\u2013")]
     label = ParagraphStyle("header-label", parent=TEXT, textColor=GREY)
-    rows = [[Paragraph(a, label), Paragraph(_escape(b), TEXT), Paragraph(c, label), Paragraph(_escape(d), TEXT)]
+    rows = [[Paragraph(_escape(a), label), Paragraph(_escape(b), TEXT), Paragraph(_escape(c), label), Paragraph(_escape(d), TEXT)]
             for (a, b), (c, d) in zip(left, right)]
     table = Table(rows, colWidths=[22 * mm, 78 * mm, 26 * mm, 55 * mm], hAlign="LEFT")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -521,21 +547,21 @@ def _cell(text: str, width_mm: float, font: str = REGULAR) -> str:
 def _content_rows(line: ShipmentLine, quantity: Decimal) -> list[list[str]]:
     """The row of a packed or unpacked quantity, then its serial numbers, a few lines a row: a
     table row cannot break across pages, and a line may carry hundreds of serials."""
-    widths = [width for _, width in PACKAGE_COLUMNS]
+    widths = [width for _title, width in PACKAGE_COLUMNS]
     order_line = line.order_line
     rows = [["", "", _cell(_order_line_text(line), widths[2]), _cell(order_line.item, widths[3]),
              _cell(order_line.description, widths[4]), decimal_text(quantity), _cell(order_line.uom, widths[6]),
              _cell(line.lot, widths[7])]]
     if line.serial_numbers:
-        serials = _cell(f"S/N: {', '.join(line.serial_numbers)}", widths[4]).split("\n")
+        serials = _cell(_("S/N: %(serials)s") % {"serials": ", ".join(line.serial_numbers)}, widths[4]).split("\n")
         rows += [["", "", "", "", "\n".join(serials[start:start + SERIAL_LINES_A_ROW]), "", "", ""]
                  for start in range(0, len(serials), SERIAL_LINES_A_ROW)]
     return rows
 
 
 def _package_table(tree: PackingTree) -> Table:
-    widths = [width for _, width in PACKAGE_COLUMNS]
-    rows: list[list[str]] = [[title for title, _ in PACKAGE_COLUMNS]]
+    widths = [width for _title, width in PACKAGE_COLUMNS]
+    rows: list[list[str]] = [[str(title) for title, _width in PACKAGE_COLUMNS]]
     styles: list[tuple] = []
     for node in tree.walk():
         package = node.package
@@ -543,14 +569,14 @@ def _package_table(tree: PackingTree) -> Table:
         contents = [row for line, quantity in node.contents for row in _content_rows(line, quantity)]
         if node.children:
             kinds = Counter(child.package.kind for child in node.children)
-            holds = "Holds " + ", ".join(_kind_text(kind, count) for kind, count in kinds.items())
+            holds = _holds_text(kinds)
             first = ["", "", "", "", _cell(holds, widths[4]), "", "", ""]
         elif contents:
             # A carton's first content shares its row: most cartons hold one line, and the list
             # is half as long.
             first = contents.pop(0)
         else:
-            first = ["", "", "", "", "Empty", "", "", ""]
+            first = ["", "", "", "", _("Empty"), "", "", ""]
         first[0] = _cell(f"{_kind_text(package.kind).capitalize()} {package.reference}", widths[0] - indent / mm, BOLD)
         first[1] = package.sscc
         row = len(rows)
@@ -561,14 +587,14 @@ def _package_table(tree: PackingTree) -> Table:
     unpacked = tree.unpacked()
     if unpacked:
         row = len(rows)
-        rows.append(["Not packed", "", "", "", "", "", "", ""])
+        rows.append([_("Not packed"), "", "", "", "", "", "", ""])
         styles += [("BACKGROUND", (0, row), (-1, row), SHADE), ("FONTNAME", (0, row), (0, row), BOLD)]
         rows += [row for line, quantity in unpacked for row in _content_rows(line, quantity)]
     return _table(rows, widths, styles)
 
 
 def _totals_table(tree: PackingTree) -> Table:
-    widths = [width for _, width in TOTAL_COLUMNS]
+    widths = [width for _title, width in TOTAL_COLUMNS]
     shipped: dict[int, Decimal] = defaultdict(Decimal)
     packed: dict[int, Decimal] = defaultdict(Decimal)
     packages: dict[int, set[int]] = defaultdict(set)
@@ -580,7 +606,7 @@ def _totals_table(tree: PackingTree) -> Table:
         for line, quantity in node.contents:
             packed[line.order_line_id] += quantity
             packages[line.order_line_id].add(node.package.pk)
-    rows: list[list[str]] = [[title for title, _ in TOTAL_COLUMNS]]
+    rows: list[list[str]] = [[str(title) for title, _width in TOTAL_COLUMNS]]
     ordered = sorted(order_lines.values(), key=lambda o: (o.purchase_order.number, o.line_number))
     for order_line in ordered:
         key = order_line.pk

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from collaboration import uploads
 
@@ -29,10 +30,10 @@ class Supplier(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        SALES = "sales", "Sales"
-        LOGISTICS = "logistics", "Logistics"
-        QUALITY = "quality", "Quality"
+        ADMIN = "admin", _("Admin")
+        SALES = "sales", _("Sales")
+        LOGISTICS = "logistics", _("Logistics")
+        QUALITY = "quality", _("Quality")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="memberships")
@@ -50,10 +51,10 @@ class Membership(models.Model):
 
 class PurchaseOrder(models.Model):
     class Status(models.TextChoices):
-        AWAITING_ACKNOWLEDGEMENT = "awaiting_acknowledgement", "Awaiting acknowledgement"
-        CHANGED = "changed", "Changed — please re-acknowledge"
-        AWAITING_BUYER = "awaiting_buyer", "Proposal with the buyer"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        AWAITING_ACKNOWLEDGEMENT = "awaiting_acknowledgement", _("Awaiting acknowledgement")
+        CHANGED = "changed", _("Changed — please re-acknowledge")
+        AWAITING_BUYER = "awaiting_buyer", _("Proposal with the buyer")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
 
     OPEN_STATUSES = (Status.AWAITING_ACKNOWLEDGEMENT, Status.CHANGED)
 
@@ -109,10 +110,10 @@ class PurchaseOrderLine(models.Model):
     unit_price = models.DecimalField(max_digits=18, decimal_places=6)
     requested_date = models.DateField()
     class ResponseStatus(models.TextChoices):
-        OPEN = "open", "Needs a response"
-        PROPOSED = "proposed", "Proposal with the buyer"
-        CONFIRMED = "confirmed", "Confirmed"
-        REJECTED = "rejected", "Rejected"
+        OPEN = "open", _("Needs a response")
+        PROPOSED = "proposed", _("Proposal with the buyer")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
 
     is_cancelled = models.BooleanField(default=False, help_text="Removed by a later revision of the order.")
     response_status = models.CharField(max_length=10, choices=ResponseStatus.choices, default=ResponseStatus.OPEN)
@@ -164,12 +165,12 @@ class PurchaseOrderRevision(models.Model):
 
 
 class Channel(models.TextChoices):
-    PORTAL = "portal", "Portal"
-    API = "api", "API"
-    EDI = "edi", "EDI"
-    ERP = "erp", "ERP"
-    ADMIN = "admin", "Admin"
-    SYSTEM = "system", "System"
+    PORTAL = "portal", _("Portal")
+    API = "api", _("API")
+    EDI = "edi", _("EDI")
+    ERP = "erp", _("ERP")
+    ADMIN = "admin", _("Admin")
+    SYSTEM = "system", _("System")
 
 
 class RejectionReason(models.Model):
@@ -227,9 +228,9 @@ class Acknowledgement(models.Model):
     """A supplier's answer to one revision of a PO: a draft while edited, then submitted once."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted — proposals with the buyer"
-        DECIDED = "decided", "Decided"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted — proposals with the buyer")
+        DECIDED = "decided", _("Decided")
 
     purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="acknowledgements")
     revision = models.PositiveIntegerField(help_text="The order revision this acknowledgement answers.")
@@ -260,17 +261,17 @@ class AcknowledgementLine(models.Model):
     """The supplier's response to one order line, and what became of it."""
 
     class Action(models.TextChoices):
-        ACCEPT = "accept", "Accept"
-        CHANGE = "change", "Propose a change"
-        REJECT = "reject", "Reject"
+        ACCEPT = "accept", _("Accept")
+        CHANGE = "change", _("Propose a change")
+        REJECT = "reject", _("Reject")
 
     class Decision(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        AUTO_ACCEPTED = "auto_accepted", "Accepted"
-        PENDING = "pending", "Waiting for the buyer"
-        APPROVED = "approved", "Approved by the buyer"
-        DECLINED = "declined", "Declined by the buyer"
-        SUPERSEDED = "superseded", "Superseded by a change order"
+        DRAFT = "draft", _("Draft")
+        AUTO_ACCEPTED = "auto_accepted", _("Accepted")
+        PENDING = "pending", _("Waiting for the buyer")
+        APPROVED = "approved", _("Approved by the buyer")
+        DECLINED = "declined", _("Declined by the buyer")
+        SUPERSEDED = "superseded", _("Superseded by a change order")
 
     acknowledgement = models.ForeignKey(Acknowledgement, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="responses")
@@ -316,21 +317,21 @@ class ExceptionCase(models.Model):
     """Something a buyer must look at and decide: a proposal outside tolerance, a rejected line, ..."""
 
     class Kind(models.TextChoices):
-        PROPOSAL_OUTSIDE_TOLERANCE = "proposal_outside_tolerance", "Proposal outside tolerance"
-        LINE_REJECTED = "line_rejected", "Line rejected by the supplier"
-        DELIVERY_FAILED = "delivery_failed", "Delivery to the ERP failed"
-        RECEIPT_SHORT = "receipt_short", "Received less than the ASN announced"
-        RECEIPT_OVER = "receipt_over", "Received more than the ASN announced"
-        RECEIPT_UNEXPECTED = "receipt_unexpected", "Received goods no ASN announced"
-        RECEIPT_WRONG_LOT = "receipt_wrong_lot", "Received another lot than the ASN announced"
-        RECEIPT_LATE = "receipt_late", "Received after the committed date"
+        PROPOSAL_OUTSIDE_TOLERANCE = "proposal_outside_tolerance", _("Proposal outside tolerance")
+        LINE_REJECTED = "line_rejected", _("Line rejected by the supplier")
+        DELIVERY_FAILED = "delivery_failed", _("Delivery to the ERP failed")
+        RECEIPT_SHORT = "receipt_short", _("Received less than the ASN announced")
+        RECEIPT_OVER = "receipt_over", _("Received more than the ASN announced")
+        RECEIPT_UNEXPECTED = "receipt_unexpected", _("Received goods no ASN announced")
+        RECEIPT_WRONG_LOT = "receipt_wrong_lot", _("Received another lot than the ASN announced")
+        RECEIPT_LATE = "receipt_late", _("Received after the committed date")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
-        CLOSED = "closed", "Closed (superseded)"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        CLOSED = "closed", _("Closed (superseded)")
+        RESOLVED = "resolved", _("Resolved")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -411,10 +412,10 @@ class InvoiceStatus(models.Model):
     """The ERP's latest word on a supplier invoice: received, approved, blocked (with reason) or paid."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        APPROVED = "approved", "Approved"
-        BLOCKED = "blocked", "Blocked"
-        PAID = "paid", "Paid"
+        RECEIVED = "received", _("Received")
+        APPROVED = "approved", _("Approved")
+        BLOCKED = "blocked", _("Blocked")
+        PAID = "paid", _("Paid")
 
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="invoice_statuses")
     invoice_number = models.CharField(max_length=35)
@@ -460,15 +461,15 @@ class Shipment(models.Model):
     """An advance shipping notice (ASN): what a supplier despatches to one ship-to, in which packages."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class ReceiptStatus(models.TextChoices):
-        NOT_RECEIVED = "not_received", "Not received"
-        PARTIAL = "partial", "Partly received"
-        RECEIVED = "received", "Received as announced"
-        DIFFERENCES = "differences", "Received with differences"
+        NOT_RECEIVED = "not_received", _("Not received")
+        PARTIAL = "partial", _("Partly received")
+        RECEIVED = "received", _("Received as announced")
+        DIFFERENCES = "differences", _("Received with differences")
 
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="shipments")
     number = models.CharField(max_length=35, help_text="The supplier's shipment (delivery note) number.")
@@ -525,10 +526,10 @@ class Package(models.Model):
     """A logistic unit with its SSCC; cartons may sit on a pallet (parent)."""
 
     class Kind(models.TextChoices):
-        PALLET = "pallet", "Pallet"
-        CARTON = "carton", "Carton"
-        CRATE = "crate", "Crate"
-        OTHER = "other", "Other"
+        PALLET = "pallet", _("Pallet")
+        CARTON = "carton", _("Carton")
+        CRATE = "crate", _("Crate")
+        OTHER = "other", _("Other")
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="packages")
     position = models.PositiveIntegerField(help_text="Order in the shipment, for labels and the packing list.")
@@ -591,17 +592,17 @@ class QualityDocument(StoredFile):
     """A certificate or report from a supplier, for an item (and lot), an order line or a shipment."""
 
     class Type(models.TextChoices):
-        CERTIFICATE_OF_CONFORMITY = "certificate_of_conformity", "Certificate of conformity"
-        MATERIAL_CERTIFICATE = "material_certificate", "Material certificate (EN 10204)"
-        PPAP = "ppap", "PPAP submission"
-        TEST_REPORT = "test_report", "Test report"
-        SAFETY_DATA_SHEET = "safety_data_sheet", "Safety data sheet"
-        OTHER = "other", "Other"
+        CERTIFICATE_OF_CONFORMITY = "certificate_of_conformity", _("Certificate of conformity")
+        MATERIAL_CERTIFICATE = "material_certificate", _("Material certificate (EN 10204)")
+        PPAP = "ppap", _("PPAP submission")
+        TEST_REPORT = "test_report", _("Test report")
+        SAFETY_DATA_SHEET = "safety_data_sheet", _("Safety data sheet")
+        OTHER = "other", _("Other")
 
     class Review(models.TextChoices):
-        PENDING = "pending", "Waiting for review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="quality_documents")
     document_type = models.CharField(max_length=40, choices=Type.choices)
@@ -635,13 +636,13 @@ class QualityIncident(models.Model):
     buyer releases or scraps them."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
     class Hold(models.TextChoices):
-        ON_HOLD = "on_hold", "On hold"
-        RELEASED = "released", "Released"
-        SCRAPPED = "scrapped", "Scrapped"
+        ON_HOLD = "on_hold", _("On hold")
+        RELEASED = "released", _("Released")
+        SCRAPPED = "scrapped", _("Scrapped")
 
     reference = models.CharField(max_length=35, unique=True, help_text="The buyer's (or the ERP's) incident number.")
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="quality_incidents")
@@ -673,16 +674,16 @@ class IncidentStep(models.Model):
     """One part of the supplier's answer (8D-style), in this order, each with its due date."""
 
     class Kind(models.TextChoices):
-        CONTAINMENT = "containment", "Containment"
-        ROOT_CAUSE = "root_cause", "Root cause"
-        CORRECTIVE_ACTION = "corrective_action", "Corrective action"
-        VERIFICATION = "verification", "Verification"
+        CONTAINMENT = "containment", _("Containment")
+        ROOT_CAUSE = "root_cause", _("Root cause")
+        CORRECTIVE_ACTION = "corrective_action", _("Corrective action")
+        VERIFICATION = "verification", _("Verification")
 
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting for the supplier"
-        ANSWERED = "answered", "Answered"
-        ACCEPTED = "accepted", "Accepted by the buyer"
-        RETURNED = "returned", "Returned to the supplier"
+        WAITING = "waiting", _("Waiting for the supplier")
+        ANSWERED = "answered", _("Answered")
+        ACCEPTED = "accepted", _("Accepted by the buyer")
+        RETURNED = "returned", _("Returned to the supplier")
 
     incident = models.ForeignKey(QualityIncident, on_delete=models.CASCADE, related_name="steps")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -738,10 +739,10 @@ class SupplierApiToken(models.Model):
     """A supplier system's key to the REST API: scoped, revocable, optionally expiring; only its SHA-256 is kept."""
 
     class Scope(models.TextChoices):
-        READ = "read", "Read purchase orders"
-        ACKNOWLEDGE = "acknowledge", "Submit acknowledgements"
-        SHIP = "ship", "Create shipment notices"
-        QUALITY = "quality", "Upload quality documents, answer quality incidents"
+        READ = "read", _("Read purchase orders")
+        ACKNOWLEDGE = "acknowledge", _("Submit acknowledgements")
+        SHIP = "ship", _("Create shipment notices")
+        QUALITY = "quality", _("Upload quality documents, answer quality incidents")
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)

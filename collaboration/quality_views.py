@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from collaboration import selectors, services
@@ -22,7 +23,7 @@ from collaboration.models import Channel, QualityDocument, Supplier
 from collaboration.uploads import attachment_response
 
 PAGE_SIZE = 25
-VALIDITY = {"expiring": "Expiring soon", "expired": "Expired"}
+VALIDITY = {"expiring": gettext_lazy("Expiring soon"), "expired": gettext_lazy("Expired")}
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -78,8 +79,8 @@ def quality_document_upload(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 form.add_service_errors(error)
             else:
-                messages.success(request, f"{document.get_document_type_display()} {document.original_name} uploaded;"
-                                          " the buyer will review it.")
+                messages.success(request, _("%(type)s %(name)s uploaded; the buyer will review it.") % {
+                    "type": document.get_document_type_display(), "name": document.original_name})
                 return redirect("collaboration:quality-document-list")
     return render(request, "collaboration/quality_document_upload.html", {
         "form": form, "items": selectors.items_supplied(actor=actor),

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_GET
 
 from collaboration import scorecards as scoring
@@ -14,7 +15,8 @@ from collaboration.actors import Actor
 from collaboration.errors import NotFound
 from collaboration.models import Channel
 
-PRESETS = [("30", "Last 30 days"), ("90", "Last 90 days"), ("365", "Last 12 months")]
+PRESETS = [("30", gettext_lazy("Last 30 days")), ("90", gettext_lazy("Last 90 days")),
+           ("365", gettext_lazy("Last 12 months"))]
 DEFAULT_DAYS = "90"
 LONGEST_DAYS = 3 * 366
 
@@ -26,11 +28,11 @@ def period(request: HttpRequest, *, today: date) -> tuple[date, date, str, str]:
         try:
             first, last = date.fromisoformat(start), date.fromisoformat(end)
         except ValueError:
-            return _preset(DEFAULT_DAYS, today) + ("", "Give the period as two dates, YYYY-MM-DD.")
+            return _preset(DEFAULT_DAYS, today) + ("", _("Give the period as two dates, YYYY-MM-DD."))
         if last < first:
-            return _preset(DEFAULT_DAYS, today) + ("", "The period ends before it starts.")
+            return _preset(DEFAULT_DAYS, today) + ("", _("The period ends before it starts."))
         if (last - first).days > LONGEST_DAYS:
-            return _preset(DEFAULT_DAYS, today) + ("", "Choose a period of at most three years.")
+            return _preset(DEFAULT_DAYS, today) + ("", _("Choose a period of at most three years."))
         return first, last, "", ""
     days = request.GET.get("days", DEFAULT_DAYS)
     days = days if days in dict(PRESETS) else DEFAULT_DAYS

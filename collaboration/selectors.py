@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from collaboration.actors import Actor
 from collaboration.documents import decimal_text
@@ -222,26 +224,32 @@ def _line_view(po: PurchaseOrder, line: PurchaseOrderLine, base: str, *, can_ack
     quantity_change = price_change = reason = ""
     if answer == AcknowledgementLine.Action.CHANGE:
         if shown.quantity != line.quantity:
-            quantity_change = f"qty {quantity} → {decimal_text(shown.quantity)}"
+            quantity_change = _("qty %(old)s → %(new)s") % {"old": quantity, "new": decimal_text(shown.quantity)}
         if shown.unit_price != line.unit_price:
-            price_change = f"price {price} → {decimal_text(shown.unit_price)}"
+            price_change = _("price %(old)s → %(new)s") % {"old": price, "new": decimal_text(shown.unit_price)}
         schedule = tuple(
-            ScheduleView(f"{decimal_text(e.quantity)} on {e.date.isoformat()}", e.date != line.requested_date)
+            ScheduleView(_("%(quantity)s on %(date)s") % {"quantity": decimal_text(e.quantity),
+                                                           "date": date_format(e.date, "SHORT_DATE_FORMAT")},
+                         e.date != line.requested_date)
             for e in shown.schedule_shown
         )
     elif answer == AcknowledgementLine.Action.REJECT:
         reason = shown.reason.label + (f" — {shown.reason_text}" if shown.reason_text else "") if shown.reason else shown.reason_text
     decision = ""
     if latest is not None and latest.decision in SHOWN_DECISIONS:
-        decision = latest.get_decision_display() + (f": “{latest.decision_comment}”" if latest.decision_comment else "")
+        decision = (_("%(decision)s: “%(comment)s”") % {"decision": latest.get_decision_display(),
+                                                         "comment": latest.decision_comment}
+                    if latest.decision_comment else str(latest.get_decision_display()))
     is_open = line.response_status == PurchaseOrderLine.ResponseStatus.OPEN and not line.is_cancelled
     changed = is_open and po.revision > 1 and line.changed_in_revision == po.revision
     css = " ".join(filter(None, ["cancelled" if line.is_cancelled else "changed" if changed else "", "drafted" if draft else ""]))
     return LineView(
         line=line, draft=draft, latest=latest, url=f"{base}{line.line_number}/", quantity=quantity, unit_price=price,
-        requested=line.requested_date.isoformat(), changed=changed, answer=answer, quantity_change=quantity_change,
+        requested=date_format(line.requested_date, "SHORT_DATE_FORMAT"), changed=changed, answer=answer,
+        quantity_change=quantity_change,
         price_change=price_change, schedule=schedule, reason=reason, decision=decision, css=css,
-        status=f"Cancelled in revision {line.changed_in_revision}" if line.is_cancelled else line.get_response_status_display(),
+        status=(_("Cancelled in revision %(revision)s") % {"revision": line.changed_in_revision} if line.is_cancelled
+                else str(line.get_response_status_display())),
         days_late=(line.confirmed_date - line.requested_date).days if line.confirmed_date else 0,
         can_respond=can_acknowledge and is_open,
     )

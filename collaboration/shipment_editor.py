@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.http import QueryDict
+from django.utils.translation import gettext, gettext_lazy as _
 
 from collaboration.documents import decimal_text
 from collaboration.models import ItemRule, Package, PurchaseOrderLine, Shipment
@@ -18,6 +19,12 @@ HEADER_FIELDS = ("despatch_date", "expected_arrival", "carrier", "tracking_numbe
 KINDS = Package.Kind.choices
 SERIAL_SEPARATORS = re.compile(r"[\s,;]+")
 MAX_QUICK_PACKAGES = 200
+# The names of a shipment document's fields as an error names them ("Quantity: ...").
+FIELD_NAMES = {
+    "line": _("Line"), "purchase_order": _("Purchase order"), "order_line": _("Order line"), "quantity": _("Quantity"),
+    "lot": _("Lot"), "serial_numbers": _("Serial numbers"), "reference": _("Reference"), "sscc": _("Sscc"),
+    "kind": _("Kind"), "parent": _("Parent"), "contents": _("Contents"),
+}
 
 
 @dataclass
@@ -127,7 +134,7 @@ class Editor:
         """The quick packer: `count` packages of one kind, optionally on a pallet, each holding the
         same quantity of one line."""
         if not 1 <= count <= MAX_QUICK_PACKAGES:
-            self.errors.append(f"Add between 1 and {MAX_QUICK_PACKAGES} packages at a time.")
+            self.errors.append(gettext("Add between 1 and %(most)s packages at a time.") % {"most": MAX_QUICK_PACKAGES})
             return
         letter = "P" if kind == Package.Kind.PALLET else kind[:1].upper()
         used = {package.reference for package in self.packages}
@@ -209,8 +216,13 @@ def _numbers(values: list[str]) -> list[int]:
 
 def _flatten(messages) -> list[str]:
     if isinstance(messages, dict):
-        return [f"{name.replace('_', ' ').capitalize()}: {text}" if name != "non_field_errors" else text
+        return [gettext("%(field)s: %(message)s") % {"field": _field_name(name), "message": text}
+                if name != "non_field_errors" else text
                 for name, texts in messages.items() for text in _flatten(texts)]
     if isinstance(messages, list):
         return [text for item in messages for text in _flatten(item)]
     return [str(messages)]
+
+
+def _field_name(name: str) -> str:
+    return str(FIELD_NAMES.get(name) or name.replace("_", " ").capitalize())

@@ -12,9 +12,20 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _, pgettext_lazy
+
 from collaboration import services
 from collaboration.actors import Actor
-from collaboration.documents import ShipmentDocument, parse_shipment
+from collaboration.documents import (
+    EXPECTED_ARRIVAL_BEFORE_DESPATCH,
+    PACKAGE_HOLDS_UNKNOWN_LINE,
+    PACKAGE_NESTED_IN_ITSELF,
+    PACKAGE_SITS_IN_UNKNOWN,
+    PACKING_DIFFERENCE,
+    ShipmentDocument,
+    message_values,
+    parse_shipment,
+)
 from collaboration.errors import DomainError, InvalidDocument
 from collaboration.models import Shipment
 from collaboration.spreadsheets import (
@@ -70,11 +81,11 @@ class RowMap:
             if key == "lines" and isinstance(node, dict):
                 for position, fields in node.items():
                     errors += self._line_errors(int(position), fields) if position.isdigit() else [
-                        RowError(self.header, "PO", message) for _, message in _field_messages(fields)]
+                        RowError(self.header, "PO", message) for _name, message in _field_messages(fields)]
             elif key == "packages" and isinstance(node, dict):
                 for position, fields in node.items():
                     errors += self._package_errors(int(position), fields) if position.isdigit() else [
-                        RowError(self.header, "Package", message) for _, message in _field_messages(fields)]
+                        RowError(self.header, "Package", message) for _name, message in _field_messages(fields)]
             elif key == "non_field_errors":
                 errors += [self._document_error(message) for message in _messages(node)]
             else:
@@ -86,9 +97,10 @@ class RowMap:
         row = self.lines.get(position, self.header)
         errors = []
         for name, message in _field_messages(fields):
-            if name == "quantity" and "packed" in message and self.unpacked.get(position):
+            if name == "quantity" and self.unpacked.get(position) and message_values(PACKING_DIFFERENCE, message):
                 # Submitting needs every quantity packed: the rows without a package are the ones to fix.
-                errors += [RowError(unpacked, "Package", f"{message} Name the package this row's quantity is in.")
+                errors += [RowError(unpacked, "Package", _("%(message)s Name the package this row's quantity is in.")
+                                    % {"message": message})
                            for unpacked in self.unpacked[position]]
             else:
                 errors.append(RowError(row, LINE_FIELD_COLUMNS.get(name, "PO"), message))
@@ -103,7 +115,7 @@ class RowMap:
                 for content, content_fields in node.items():
                     content_row = self.contents.get((position, int(content)), row) if content.isdigit() else row
                     errors += [RowError(content_row, "Quantity", message)
-                               for _, message in _field_messages(content_fields)]
+                               for _name, message in _field_messages(content_fields)]
             elif name == "sscc":
                 sscc_row, column = self.ssccs.get(position, (row, columns["sscc"]))
                 errors += [RowError(sscc_row, column, message) for message in _messages(node)]
@@ -113,12 +125,12 @@ class RowMap:
 
     def _document_error(self, message: str) -> RowError:
         """The document's whole-shipment rules name the package they are about; find its row."""
-        match = re.match(r"Package (.+?) (is nested|sits in|holds line)", message)
-        if match and match[1] in self.references:
-            position = self.references.index(match[1])
-            column = "Package" if match[2] == "holds line" else "On pallet"
-            return RowError(self.packages[position], column, message)
-        if "expected arrival" in message:
+        for template, column in ((PACKAGE_NESTED_IN_ITSELF, "On pallet"), (PACKAGE_SITS_IN_UNKNOWN, "On pallet"),
+                                 (PACKAGE_HOLDS_UNKNOWN_LINE, "Package")):
+            values = message_values(template, message)
+            if values and values["reference"] in self.references:
+                return RowError(self.packages[self.references.index(values["reference"])], column, message)
+        if message == str(EXPECTED_ARRIVAL_BEFORE_DESPATCH) or "expected arrival" in message:
             return RowError(self.header, "Expected arrival", message)
         return RowError(self.header, "Shipment", message)
 
@@ -166,7 +178,7 @@ def read_shipment(content: bytes) -> tuple[ShipmentDocument | None, list[RowErro
     ]
     rows = [(number, cells) for number, cells in rows if any(cell_text(cell) for cell in cells.values())]
     if not rows:
-        raise SpreadsheetError("The file has no rows below the header.")
+        raise SpreadsheetError(_("The file has no rows below the header."))
     builder = _Builder(header_row=rows[0][0])
     for number, cells in rows:
         builder.add(number, cells)
@@ -192,21 +204,23 @@ def _columns(table: list[list]) -> tuple[dict[str, int], list[RowError]]:
         name = cell_text(cell)
         if not name:
             if any(index < len(cells) and cell_text(cells[index]) for cells in table[1:]):
-                errors.append(RowError(1, f"Column {index + 1}", "This column has values but no name in row 1."))
+                errors.append(RowError(1, _("Column %(number)s") % {"number": index + 1},
+                                       _("This column has values but no name in row 1.")))
             continue
         column = known.get(name.casefold())
         if column is None:
-            errors.append(RowError(1, name, f"Unknown column {name!r}; the columns are: {', '.join(COLUMNS)}."))
+            errors.append(RowError(1, name, _("Unknown column %(name)r; the columns are: %(columns)s.")
+                                   % {"name": name, "columns": ", ".join(COLUMNS)}))
         elif column in positions:
-            errors.append(RowError(1, column, f"The column {column!r} appears twice."))
+            errors.append(RowError(1, column, _("The column %(column)r appears twice.") % {"column": column}))
         else:
             positions[column] = index
     if not positions:
         raise SpreadsheetError(
-            f"This is not a shipment spreadsheet: row 1 should name the columns ({', '.join(COLUMNS)}). "
-            "Download the template to start from."
+            _("This is not a shipment spreadsheet: row 1 should name the columns (%(columns)s). "
+              "Download the template to start from.") % {"columns": ", ".join(COLUMNS)}
         )
-    errors += [RowError(1, column, f"The column {column!r} is missing; it is required.")
+    errors += [RowError(1, column, _("The column %(column)r is missing; it is required.") % {"column": column})
                for column in REQUIRED if column not in positions]
     return positions, errors
 
@@ -225,7 +239,8 @@ class _Package:
     contents: dict[tuple, list] = field(default_factory=dict)  # line key -> [quantity, first row]
 
 
-ATTRIBUTE_WORDS = {"kind": "type", "sscc": "SSCC", "parent": "pallet"}
+ATTRIBUTE_WORDS = {"kind": pgettext_lazy("package attribute", "type"), "sscc": "SSCC",
+                   "parent": pgettext_lazy("package attribute", "pallet")}
 
 
 class _Builder:
@@ -263,22 +278,26 @@ class _Builder:
             if number == self.header_row:
                 self.header[column] = value
                 if not value and column in REQUIRED and (number, column) not in self.bad_cells:
-                    self.errors.append(RowError(number, column, f"Fill in {column} on the first data row."))
+                    self.errors.append(RowError(number, column, _("Fill in %(column)s on the first data row.")
+                                                % {"column": column}))
             elif value and value != self.header[column]:
-                first = repr(self.header[column]) if self.header[column] else "empty"
-                self.errors.append(RowError(number, column, f"One file is one shipment: row {self.header_row} has "
-                                                            f"{first} here; leave it empty or repeat that value."))
+                context = {"row": self.header_row, "value": self.header[column]}
+                self.errors.append(RowError(number, column, (
+                    _("One file is one shipment: row %(row)s has %(value)r here; leave it empty or repeat that value.")
+                    if self.header[column] else
+                    _("One file is one shipment: row %(row)s has empty here; leave it empty or repeat that value.")
+                ) % context))
 
     def _line(self, number: int, values: dict[str, str]) -> tuple[tuple, Decimal] | None:
         """The row's quantity added to its shipment line; returns the line's key and the row's quantity."""
-        problems = [RowError(number, column, f"Fill in {column}.")
+        problems = [RowError(number, column, _("Fill in %(column)s.") % {"column": column})
                     for column in ("PO", "PO line", "Quantity") if not values.get(column)]
         order_line = quantity = None
         if values.get("PO line"):
             try:
                 order_line = int(values["PO line"])
             except ValueError:
-                problems.append(RowError(number, "PO line", f"{values['PO line']!r} is not a whole number."))
+                problems.append(RowError(number, "PO line", _("%(value)r is not a whole number.") % {"value": values["PO line"]}))
         if values.get("Quantity"):
             try:
                 quantity = cell_decimal(values["Quantity"])
@@ -286,7 +305,7 @@ class _Builder:
                 problems.append(RowError(number, "Quantity", str(error)))
             else:
                 if quantity <= 0:
-                    problems.append(RowError(number, "Quantity", "Give a quantity greater than zero."))
+                    problems.append(RowError(number, "Quantity", _("Give a quantity greater than zero.")))
         if problems:
             self.errors += problems
             return None
@@ -304,14 +323,15 @@ class _Builder:
     def _packing(self, number: int, values: dict[str, str], cells: dict, line: tuple[tuple, Decimal] | None) -> None:
         for column in ("SSCC", "Pallet SSCC"):
             if isinstance(cells.get(column), float):
-                self.errors.append(RowError(number, column, "Excel stored this SSCC as a number and lost digits: "
-                                                            "format the column as text and type it again."))
+                self.errors.append(RowError(number, column, _("Excel stored this SSCC as a number and lost digits: "
+                                                              "format the column as text and type it again.")))
                 values[column] = ""
         reference, pallet = values.get("Package", ""), values.get("On pallet", "")
         if not reference:
             described = ", ".join(c for c in ("Package type", "SSCC", "On pallet", "Pallet SSCC") if values.get(c))
             if described:
-                self.errors.append(RowError(number, "Package", f"Name the package that {described} describe."))
+                self.errors.append(RowError(number, "Package", _("Name the package that %(columns)s describe.")
+                                            % {"columns": described}))
             elif line is not None:
                 self.unpacked.setdefault(line[0], []).append(number)
             return
@@ -319,7 +339,7 @@ class _Builder:
             outer = self.packages.setdefault(pallet, _Package(reference=pallet, row=number))
             self._state(outer, "sscc", values.get("Pallet SSCC", ""), number, "Pallet SSCC")
         elif values.get("Pallet SSCC"):
-            self.errors.append(RowError(number, "Pallet SSCC", "Name the pallet in On pallet."))
+            self.errors.append(RowError(number, "Pallet SSCC", _("Name the pallet in On pallet.")))
         package = self.packages.setdefault(reference, _Package(reference=reference, row=number))
         if not package.own:  # new, or so far only named in "On pallet": its own rows describe it from here
             package.own, package.row = True, number
@@ -341,9 +361,10 @@ class _Builder:
             package.stated[attribute] = (number, column)
             return
         row, where = package.stated[attribute]
-        self.errors.append(RowError(number, column, f"Package {package.reference} already has "
-                                                    f"{ATTRIBUTE_WORDS[attribute]} {held!r} ({where}, row {row}); "
-                                                    "one package, one value."))
+        self.errors.append(RowError(number, column, _("Package %(reference)s already has %(attribute)s %(value)r "
+                                                      "(%(column)s, row %(row)s); one package, one value.")
+                                    % {"reference": package.reference, "attribute": ATTRIBUTE_WORDS[attribute],
+                                       "value": held, "column": where, "row": row}))
 
     def finish(self) -> tuple[dict, list[RowError]]:
         if self.errors:

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collaboration import labels, selectors, services, shipment_spreadsheets, spreadsheets
@@ -27,7 +28,8 @@ from collaboration.views import spreadsheet_download
 
 PAGE_SIZE = 25
 EDITOR_TEMPLATE = "collaboration/shipment_edit.html"
-LABEL_SIZES = {"a6": "A6 (105 × 148 mm)", "4x6": "4 × 6 in", "a4": "A4, four labels a page"}
+LABEL_SIZES = {"a6": gettext_lazy("A6 (105 × 148 mm)"), "4x6": gettext_lazy("4 × 6 in"),
+               "a4": gettext_lazy("A4, four labels a page")}
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -72,9 +74,10 @@ def shipment_new(request: HttpRequest) -> HttpResponse:
         chosen = {pk: request.POST.get(f"quantity-{pk}", "").strip() for pk in picked if pk in by_pk}
         ship_tos = {by_pk[pk].line.purchase_order.ship_to for pk in chosen}
         if not chosen:
-            errors.append("Tick the lines this shipment carries.")
+            errors.append(_("Tick the lines this shipment carries."))
         elif len(ship_tos) > 1:
-            errors.append(f"One shipment goes to one ship-to; you ticked lines for {', '.join(sorted(ship_tos))}.")
+            errors.append(_("One shipment goes to one ship-to; you ticked lines for %(ship_tos)s.")
+                          % {"ship_tos": ", ".join(sorted(ship_tos))})
         else:
             document = {**values, "ship_to": ship_tos.pop(), "lines": [
                 {"line": n, "purchase_order": by_pk[pk].line.purchase_order.number, "order_line": by_pk[pk].line.line_number,
@@ -88,7 +91,8 @@ def shipment_new(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 errors.append(error.message)
             else:
-                messages.success(request, f"Draft {shipment.number} saved. Now pack it: add pallets and cartons.")
+                messages.success(request, _("Draft %(number)s saved. Now pack it: add pallets and cartons.")
+                                 % {"number": shipment.number})
                 return redirect("collaboration:shipment-edit", number=shipment.number)
     return render(request, "collaboration/shipment_new.html", {
         "shippable": shippable, "values": values, "errors": errors, "chosen": chosen,
@@ -101,9 +105,13 @@ def _messages(error: InvalidDocument, *, lines) -> list[str]:
     for name, value in error.details.items():
         if name == "lines" and isinstance(value, dict):
             for position, fields in value.items():
-                where = f"{lines[int(position)].purchase_order.number} line {lines[int(position)].line_number}: " \
-                    if position.isdigit() and int(position) < len(lines) else ""
-                found += [where + text for texts in fields.values() for text in texts]
+                texts = [text for texts in fields.values() for text in texts]
+                if position.isdigit() and int(position) < len(lines):
+                    line = lines[int(position)]
+                    texts = [_("%(order)s line %(line)s: %(message)s")
+                             % {"order": line.purchase_order.number, "line": line.line_number, "message": text}
+                             for text in texts]
+                found += texts
         else:
             found += [text for text in (value if isinstance(value, list) else [str(value)])]
     return found
@@ -148,7 +156,7 @@ def shipment_edit(request: HttpRequest, number: str) -> HttpResponse:
     shipment = _shipment(request, number)
     actor = _actor(request)
     if not actor.can_ship(shipment.supplier_id) or shipment.status == Shipment.Status.CANCELLED:
-        messages.error(request, f"Shipment {number} cannot be changed here.")
+        messages.error(request, _("Shipment %(number)s cannot be changed here.") % {"number": number})
         return redirect("collaboration:shipment-detail", number=number)
     shippable = selectors.shippable_lines(actor=actor, ship_to=shipment.ship_to, exclude=shipment)
     if request.method == "GET":
@@ -185,10 +193,13 @@ def shipment_edit(request: HttpRequest, number: str) -> HttpResponse:
         editor.errors.append(error.message)
         return _render_editor(request, shipment, editor, shippable, status=400)
     if submit:
-        verb = "corrected (revision %d)" % saved.revision if saved.revision > 1 else "submitted"
-        messages.success(request, f"Shipment {saved.number} {verb}; the buyer's ERP is told.")
+        if saved.revision > 1:
+            text = _("Shipment %(number)s corrected (revision %(revision)d); the buyer's ERP is told.")
+        else:
+            text = _("Shipment %(number)s submitted; the buyer's ERP is told.")
+        messages.success(request, text % {"number": saved.number, "revision": saved.revision})
         return _go(request, reverse("collaboration:shipment-detail", args=[saved.number]))
-    messages.success(request, f"Draft {saved.number} saved.")
+    messages.success(request, _("Draft %(number)s saved.") % {"number": saved.number})
     return _go(request, reverse("collaboration:shipment-edit", args=[saved.number]))
 
 
@@ -214,7 +225,8 @@ def _document_uploads(error: InvalidDocument, *, shipment: Shipment) -> list[tup
     base = reverse("collaboration:quality-document-upload")
     wanted = dict.fromkeys((need.document_type, need.item, need.lot) for need in error.missing)
     return [
-        (f"{type_label(kind)} for {item}" + (f" lot {lot}" if lot else ""),
+        ((_("%(type)s for %(item)s lot %(lot)s") if lot else _("%(type)s for %(item)s"))
+         % {"type": type_label(kind), "item": item, "lot": lot},
          f"{base}?{urlencode({'document_type': kind, 'item': item, 'lot': lot, 'shipment': shipment.number})}")
         for kind, item, lot in wanted
     ]
@@ -241,7 +253,7 @@ def shipment_cancel(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Shipment {number} cancelled.")
+        messages.success(request, _("Shipment %(number)s cancelled.") % {"number": number})
     return redirect("collaboration:shipment-detail", number=number)
 
 
@@ -253,7 +265,7 @@ def shipment_labels(request: HttpRequest, number: str) -> HttpResponse:
     if size not in LABEL_SIZES:
         size = "a6"
     if not shipment.packages.exists():
-        messages.error(request, f"Shipment {number} has no packages to label yet.")
+        messages.error(request, _("Shipment %(number)s has no packages to label yet.") % {"number": number})
         return redirect("collaboration:shipment-detail", number=number)
     return _pdf(labels.package_labels_pdf(shipment, page=size), f"labels-{shipment.number}-{size}.pdf")
 
@@ -293,7 +305,9 @@ def shipment_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(error))
         else:
             if not errors:
-                messages.success(request, f"Shipment {shipment.number} {'submitted' if submit else 'saved as a draft'} from the file.")
+                text = (_("Shipment %(number)s submitted from the file.") if submit
+                        else _("Shipment %(number)s saved as a draft from the file."))
+                messages.success(request, text % {"number": shipment.number})
                 return redirect("collaboration:shipment-detail", number=shipment.number)
             context["row_errors"] = errors
     return render(request, "collaboration/shipment_upload.html", context, status=400 if context.get("row_errors") else 200)

@@ -17,6 +17,7 @@ from itertools import islice
 from zipfile import BadZipFile, ZipFile
 
 from django.db import transaction
+from django.utils.translation import gettext as _, gettext_lazy
 from openpyxl import Workbook, load_workbook
 
 from collaboration import selectors, services
@@ -37,7 +38,7 @@ MAX_ROWS = 20_000
 XLSX_MAGIC = b"PK\x03\x04"
 # A 5 MB upload could unpack to gigabytes (a "zip bomb"); real sheets of MAX_ROWS rows stay far below.
 MAX_XLSX_UNPACKED_BYTES = 100 * 2**20
-UNREADABLE_XLSX = "The Excel file cannot be read (it may be damaged). Save it again from Excel, or upload CSV."
+UNREADABLE_XLSX = gettext_lazy("The Excel file cannot be read (it may be damaged). Save it again from Excel, or upload CSV.")
 
 
 class SpreadsheetError(Exception):
@@ -98,22 +99,22 @@ def read_table(content: bytes) -> list[list]:
             with ZipFile(io.BytesIO(content)) as archive:
                 unpacked = sum(member.file_size for member in archive.infolist())
         except (BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError):
-            raise SpreadsheetError(UNREADABLE_XLSX) from None
+            raise SpreadsheetError(str(UNREADABLE_XLSX)) from None
         if unpacked > MAX_XLSX_UNPACKED_BYTES:
-            raise SpreadsheetError(f"The Excel file unpacks to more than {MAX_XLSX_UNPACKED_BYTES // 2**20} MB; "
-                                   "split it or upload CSV.")
+            raise SpreadsheetError(_("The Excel file unpacks to more than %(size)s MB; split it or upload CSV.")
+                                   % {"size": MAX_XLSX_UNPACKED_BYTES // 2**20})
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
             rows = sheet.iter_rows(values_only=True)
             raw_rows = [["" if v is None else v for v in row] for row in islice(rows, MAX_ROWS + 2)]
         except Exception:  # noqa: BLE001 - a damaged file can fail anywhere in zipfile, zlib, XML or openpyxl
             logger.info("Unreadable Excel upload", exc_info=True)
-            raise SpreadsheetError(UNREADABLE_XLSX) from None
+            raise SpreadsheetError(str(UNREADABLE_XLSX)) from None
     else:
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise SpreadsheetError("Upload a CSV file in UTF-8 or an Excel (.xlsx) file.") from None
+            raise SpreadsheetError(_("Upload a CSV file in UTF-8 or an Excel (.xlsx) file.")) from None
         try:
             dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else "", delimiters=",;\t")
         except csv.Error:
@@ -121,11 +122,12 @@ def read_table(content: bytes) -> list[list]:
         try:
             raw_rows = list(islice(csv.reader(io.StringIO(text), dialect), MAX_ROWS + 2))
         except csv.Error as error:  # e.g. NUL bytes: some binary file that happens to decode
-            raise SpreadsheetError(f"Upload a CSV file in UTF-8 or an Excel (.xlsx) file ({error}).") from None
+            raise SpreadsheetError(_("Upload a CSV file in UTF-8 or an Excel (.xlsx) file (%(error)s).")
+                                   % {"error": error}) from None
     if not raw_rows:
-        raise SpreadsheetError("The file is empty.")
+        raise SpreadsheetError(_("The file is empty."))
     if len(raw_rows) - 1 > MAX_ROWS:
-        raise SpreadsheetError(f"At most {MAX_ROWS} rows per file.")
+        raise SpreadsheetError(_("At most %(count)s rows per file.") % {"count": MAX_ROWS})
     return raw_rows
 
 
@@ -134,7 +136,8 @@ def _read(content: bytes) -> list[dict[str, str]]:
     header = [str(cell).strip() for cell in raw_rows[0]]
     missing = [column for column in REQUIRED if column not in header]
     if missing:
-        raise SpreadsheetError(f"Missing columns: {', '.join(missing)}. Download the template to see them all.")
+        raise SpreadsheetError(_("Missing columns: %(columns)s. Download the template to see them all.")
+                               % {"columns": ", ".join(missing)})
     return [dict(zip(header, row)) for row in raw_rows[1:]]
 
 
@@ -152,9 +155,9 @@ def cell_decimal(value: str) -> Decimal:
     try:
         result = Decimal(value.replace(",", ".")) if "," in value and "." not in value else Decimal(value)
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number.") from None
+        raise ValueError(_("%(value)r is not a number.") % {"value": value}) from None
     if not result.is_finite():
-        raise ValueError(f"{value!r} is not a number.")
+        raise ValueError(_("%(value)r is not a number.") % {"value": value})
     return result
 
 
@@ -162,7 +165,7 @@ def cell_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD).") from None
+        raise ValueError(_("%(value)r is not a date (use YYYY-MM-DD).") % {"value": value}) from None
 
 
 def _split(value: str) -> tuple[ScheduleInput, ...]:
@@ -170,7 +173,7 @@ def _split(value: str) -> tuple[ScheduleInput, ...]:
     for part in filter(None, (p.strip() for p in value.split(";"))):
         quantity, at, when = part.partition("@")
         if not at:
-            raise ValueError(f"Write each delivery as quantity@date, e.g. 150@2027-01-12; got {part!r}.")
+            raise ValueError(_("Write each delivery as quantity@date, e.g. 150@2027-01-12; got %(part)r.") % {"part": part})
         entries.append(ScheduleInput(cell_decimal(quantity.strip()), cell_date(when.strip())))
     return tuple(entries)
 
@@ -190,11 +193,11 @@ def _row_response(cells: dict[str, str], row_number: int, errors: list[RowError]
         try:
             parsed[key] = convert(values[column])
         except ValueError as error:
-            message = str(error) if convert is not int else f"{values[column]!r} is not a whole number."
+            message = str(error) if convert is not int else _("%(value)r is not a whole number.") % {"value": values[column]}
             errors.append(RowError(row_number, column, message))
     if "revision" not in parsed or "line" not in parsed or not values["PO"]:
         if not any(e.row == row_number for e in errors):
-            errors.append(RowError(row_number, "PO", "PO, revision and line are required."))
+            errors.append(RowError(row_number, "PO", _("PO, revision and line are required.")))
         return None
     response = LineResponse(
         line=parsed["line"], action=values["Action"].lower(), quantity=parsed.get("quantity"),
@@ -225,10 +228,11 @@ def apply_upload(*, content: bytes, actor: Actor) -> tuple[int, list[RowError]]:
             row_of_line = {response.line: row for row, response in items}
             try:
                 services.acknowledgement_submit(number=number, revision=revision,
-                                                responses=[r for _, r in items], actor=actor)
+                                                responses=[r for _row, r in items], actor=actor)
                 applied += len(items)
             except NotFound:
-                errors += [RowError(row, "PO", f"Purchase order {number} is not one of yours.") for row, _ in items]
+                errors += [RowError(row, "PO", _("Purchase order %(number)s is not one of yours.") % {"number": number})
+                           for row, _response in items]
             except DomainError as error:
                 line_errors = error.details.get("lines") if isinstance(error.details.get("lines"), dict) else None
                 if line_errors:

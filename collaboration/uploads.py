@@ -18,6 +18,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import FileResponse, Http404
 from django.utils.functional import LazyObject, empty
+from django.utils.translation import gettext as _
 
 from collaboration.errors import DomainError
 
@@ -85,16 +86,18 @@ def store_upload(upload, *, folder: str) -> StoredUpload:
     """Check and store an uploaded file (a Django UploadedFile or anything with read(), name, size)."""
     limit = settings.UPLOAD_MAX_BYTES
     if getattr(upload, "size", 0) > limit:
-        raise UploadTooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.", details={"file": ["Too large."]})
+        raise UploadTooLarge(_("The file is larger than %(size)s MB.") % {"size": limit // (1024 * 1024)},
+                             details={"file": [_("Too large.")]})
     content = upload.read(limit + 1)
     if len(content) > limit:
-        raise UploadTooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.", details={"file": ["Too large."]})
+        raise UploadTooLarge(_("The file is larger than %(size)s MB.") % {"size": limit // (1024 * 1024)},
+                             details={"file": [_("Too large.")]})
     if not content:
-        raise InvalidUpload("The file is empty.", details={"file": ["Empty file."]})
+        raise InvalidUpload(_("The file is empty."), details={"file": [_("Empty file.")]})
     content_type = content_type_of(content)
     if content_type is None:
-        raise InvalidUpload("Upload a PDF, PNG or JPEG file; this file is none of them, whatever its name says.",
-                            details={"file": ["Not a PDF, PNG or JPEG file."]})
+        raise InvalidUpload(_("Upload a PDF, PNG or JPEG file; this file is none of them, whatever its name says."),
+                            details={"file": [_("Not a PDF, PNG or JPEG file.")]})
     name = private_storage().save(f"{folder}/{uuid.uuid4().hex}.{EXTENSIONS[content_type]}", ContentFile(content))
     return StoredUpload(name=name, original_name=display_name(getattr(upload, "name", "") or "", content_type),
                         content_type=content_type, size=len(content), sha256=hashlib.sha256(content).hexdigest())
@@ -116,7 +119,7 @@ def attachment_response(*, name: str, original_name: str, content_type: str) -> 
     except FileNotFoundError:
         # The row outlived its file (a restore without PRIVATE_FILES_ROOT?): an operator must look.
         logger.error("stored file %s is missing from the private storage", name)
-        raise Http404("The file is missing.") from None
+        raise Http404(_("The file is missing.")) from None
     response = FileResponse(handle, as_attachment=True, filename=original_name, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"

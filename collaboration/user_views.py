@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from collaboration import selectors
@@ -36,8 +37,8 @@ def supplier_user_list(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"{membership.user.email} invited as {membership.get_role_display()}; "
-                                      "they received an e-mail to choose a password.")
+            messages.success(request, _("%(email)s invited as %(role)s; they received an e-mail to choose a password.")
+                             % {"email": membership.user.email, "role": membership.get_role_display()})
             return redirect("collaboration:supplier-user-list")
     return render(request, "collaboration/supplier_users.html", {
         "form": form, "suppliers": suppliers, "memberships": selectors.supplier_users_for_actor(actor=actor),
@@ -53,8 +54,8 @@ def _change(request: HttpRequest, change) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        state = "active" if membership.is_active else "deactivated"
-        messages.success(request, f"{membership.user.get_username()}: {membership.get_role_display()}, {state}.")
+        text = _("%(user)s: %(role)s, active.") if membership.is_active else _("%(user)s: %(role)s, deactivated.")
+        messages.success(request, text % {"user": membership.user.get_username(), "role": membership.get_role_display()})
     return redirect("collaboration:supplier-user-list")
 
 

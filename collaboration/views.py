@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collaboration import selectors, services, spreadsheets
@@ -127,7 +128,7 @@ def line_response_edit(request: HttpRequest, number: str, line_number: int) -> H
             else:
                 if request.htmx:
                     return _row_after_change(request, number, line_number)
-                messages.success(request, f"Line {line_number} saved in your draft.")
+                messages.success(request, _("Line %(line)s saved in your draft.") % {"line": line_number})
                 return redirect("collaboration:purchase-order-detail", number=number)
     else:
         form = LineResponseForm.from_response(row.draft, line_number=line_number)
@@ -175,7 +176,7 @@ def acknowledgement_submit(request: HttpRequest, number: str) -> HttpResponse:
         for line, fields in lines.items():
             for messages_ in fields.values():
                 for message in messages_:
-                    messages.error(request, f"Line {line}: {message}")
+                    messages.error(request, _("Line %(line)s: %(message)s") % {"line": line, "message": message})
         if not lines:
             messages.error(request, error.message)
     except DomainError as error:
@@ -183,11 +184,14 @@ def acknowledgement_submit(request: HttpRequest, number: str) -> HttpResponse:
     else:
         drafted = request.POST.get("drafted", "0")
         if not accept_remaining:
-            messages.success(request, "Your responses were submitted.")
+            messages.success(request, _("Your responses were submitted."))
         elif drafted.isdigit() and int(drafted) > 0:
-            messages.success(request, f"Your {drafted} drafted line(s) were submitted and all other lines accepted.")
+            messages.success(request, ngettext(
+                "Your %(count)s drafted line(s) were submitted and all other lines accepted.",
+                "Your %(count)s drafted line(s) were submitted and all other lines accepted.", int(drafted),
+            ) % {"count": drafted})
         else:
-            messages.success(request, "All remaining lines accepted.")
+            messages.success(request, _("All remaining lines accepted."))
     return redirect("collaboration:purchase-order-detail", number=number)
 
 
@@ -227,7 +231,7 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
+        messages.success(request, _("Token “%(name)s” revoked; it no longer works.") % {"name": token.name})
     return redirect("collaboration:api-tokens")
 
 
@@ -263,7 +267,8 @@ def responses_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(error))
         else:
             if not errors:
-                messages.success(request, f"{applied} line response{'s' if applied != 1 else ''} submitted.")
+                messages.success(request, ngettext("%(count)s line response submitted.", "%(count)s line responses submitted.",
+                                                   applied) % {"count": applied})
                 return redirect("collaboration:purchase-order-list")
             context["row_errors"] = errors
     return render(request, "collaboration/responses_upload.html", context, status=400 if context.get("row_errors") else 200)

@@ -6,6 +6,9 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import formats
+from django.utils.translation import pgettext
+
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 520, 180, 48, 22, 10
 
 
@@ -64,8 +67,19 @@ def _nice_ceiling(value: float) -> float:
     return next(step * magnitude for step in (1, 2, 5, 10) if step * magnitude >= value)
 
 
+def number_text(value: float) -> str:
+    """A number without a needless ".0", with the decimal separator of the page's language."""
+    return f"{value:g}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+
+
 def _value_text(value: float, unit: str) -> str:
-    return f"{value:g}{unit}" if value == int(value) else f"{value:.1f}{unit}"
+    text = f"{value:g}" if value == int(value) else f"{value:.1f}"
+    return text.replace(".", formats.get_format("DECIMAL_SEPARATOR")) + unit
+
+
+def _day_text(day: date) -> str:
+    # Translators: a Django date format for a day on a chart's axis ("30 Nov"): "d" day, "M" month abbreviated.
+    return formats.date_format(day, pgettext("chart day format", "d M"))
 
 
 def daily_chart(*, key: str, title: str, days: list[date], stacked: list[Series] = (), lines: list[Series] = (),
@@ -89,7 +103,7 @@ def daily_chart(*, key: str, title: str, days: list[date], stacked: list[Series]
             if value:
                 top, bottom = y_of(base + value), y_of(base)
                 rects.append(Rect(x=LEFT + round(i * slot) + 1, y=top, width=max(round(slot) - 2, 1), height=max(bottom - top, 1),
-                                  css=series.css, title=f"{day:%d %b}: {series.label} {_value_text(value, series.unit)}"))
+                                  css=series.css, title=f"{_day_text(day)}: {series.label} {_value_text(value, series.unit)}"))
             base += value
     drawn_lines = [
         Line(points=" ".join(f"{LEFT + round((i + 0.5) * slot)},{y_of(v)}" for i, v in enumerate(series.values)),
@@ -97,7 +111,7 @@ def daily_chart(*, key: str, title: str, days: list[date], stacked: list[Series]
         for series in lines
     ]
     step = max(1, count // 6)
-    x_ticks = [Tick(LEFT + round((i + 0.5) * slot), f"{day:%d %b}") for i, day in enumerate(days) if i % step == 0]
+    x_ticks = [Tick(LEFT + round((i + 0.5) * slot), _day_text(day)) for i, day in enumerate(days) if i % step == 0]
     y_ticks = [Tick(y_of(peak * part / 2), _value_text(peak * part / 2, unit)) for part in (0, 1, 2)]
     return Chart(key=key, title=title, summary=summary, width=WIDTH, height=HEIGHT, plot_left=LEFT,
                  plot_bottom=HEIGHT - BOTTOM, rects=rects, lines=drawn_lines, x_ticks=x_ticks, y_ticks=y_ticks,

@@ -13,7 +13,10 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy, pgettext
 
 from collaboration.models import (
     Acknowledgement,
@@ -35,7 +38,8 @@ EXPIRING_DAYS = 30
 EDI_DAYS = 7
 TREND_DAYS = 30
 # (key, label, opened at least this many days ago, and less than this many)
-AGE_BUCKETS = (("today", "under a day", 0, 1), ("week", "1–7 days", 1, 8), ("older", "over a week", 8, None))
+AGE_BUCKETS = (("today", gettext_lazy("under a day"), 0, 1), ("week", gettext_lazy("1–7 days"), 1, 8),
+               ("older", gettext_lazy("over a week"), 8, None))
 RECEIPT_KINDS = [k for k in ExceptionCase.Kind.values if k.startswith("receipt_")]
 
 
@@ -76,6 +80,12 @@ def buyers() -> list[str]:
 
 
 # --- the lists behind the counts -----------------------------------------------------------------
+
+def _with_days(message, days: int):
+    """A list title (`ngettext_lazy` counting "days") for a number of days, translated when shown:
+    the titles are made at import."""
+    return lazy(lambda: message % {"days": days}, str)()
+
 
 @dataclass(frozen=True)
 class Drilldown:
@@ -130,49 +140,57 @@ def _dead_letters(f: Filters, today: date, now: datetime) -> QuerySet:
 
 
 DRILLDOWNS = {d.key: d for d in [
-    Drilldown("acknowledgement-open", "Orders awaiting acknowledgement", PurchaseOrder, _open_orders, ("acknowledgement_due", "number")),
-    Drilldown("acknowledgement-due-soon", f"Acknowledgements due in the next {DUE_SOON_DAYS + 1} days", PurchaseOrder,
+    Drilldown("acknowledgement-open", gettext_lazy("Orders awaiting acknowledgement"), PurchaseOrder, _open_orders, ("acknowledgement_due", "number")),
+    Drilldown("acknowledgement-due-soon",
+              _with_days(ngettext_lazy("Acknowledgements due in the next %(days)s day",
+                                       "Acknowledgements due in the next %(days)s days", "days"), DUE_SOON_DAYS + 1),
+              PurchaseOrder,
               lambda f, today, now: _open_orders(f, today, now).filter(
                   acknowledgement_due__gte=today, acknowledgement_due__lte=today + timedelta(days=DUE_SOON_DAYS)),
               ("acknowledgement_due", "number")),
-    Drilldown("acknowledgement-overdue", "Overdue acknowledgements", PurchaseOrder,
+    Drilldown("acknowledgement-overdue", gettext_lazy("Overdue acknowledgements"), PurchaseOrder,
               lambda f, today, now: _open_orders(f, today, now).filter(acknowledgement_due__lt=today),
               ("acknowledgement_due", "number")),
-    Drilldown("awaiting-buyer", "Proposals waiting for a buyer decision", PurchaseOrder,
+    Drilldown("awaiting-buyer", gettext_lazy("Proposals waiting for a buyer decision"), PurchaseOrder,
               lambda f, today, now: f.orders(PurchaseOrder.objects.filter(status=PurchaseOrder.Status.AWAITING_BUYER)),
               ("updated_at", "number")),
-    Drilldown("exceptions", "Open exceptions", ExceptionCase, _open_cases, ("opened_at", "id")),
-    Drilldown("shipments-unreceived", "ASNs not matched to a receipt", Shipment,
+    Drilldown("exceptions", gettext_lazy("Open exceptions"), ExceptionCase, _open_cases, ("opened_at", "id")),
+    Drilldown("shipments-unreceived", gettext_lazy("ASNs not matched to a receipt"), Shipment,
               lambda f, today, now: _unreceived(f, today, now).filter(receipt_status=Shipment.ReceiptStatus.NOT_RECEIVED),
               ("expected_arrival", "id")),
-    Drilldown("shipments-overdue", "ASNs past their expected arrival, not received", Shipment,
+    Drilldown("shipments-overdue", gettext_lazy("ASNs past their expected arrival, not received"), Shipment,
               lambda f, today, now: _unreceived(f, today, now).filter(
                   receipt_status=Shipment.ReceiptStatus.NOT_RECEIVED, expected_arrival__lt=today),
               ("expected_arrival", "id")),
-    Drilldown("shipments-partial", "ASNs partly received", Shipment,
+    Drilldown("shipments-partial", gettext_lazy("ASNs partly received"), Shipment,
               lambda f, today, now: _unreceived(f, today, now).filter(receipt_status=Shipment.ReceiptStatus.PARTIAL),
               ("expected_arrival", "id")),
-    Drilldown("receipt-differences", "Receipts with differences (open cases)", ExceptionCase,
+    Drilldown("receipt-differences", gettext_lazy("Receipts with differences (open cases)"), ExceptionCase,
               lambda f, today, now: _open_cases(f, today, now).filter(kind__in=RECEIPT_KINDS), ("opened_at", "id")),
-    Drilldown("documents-review", "Quality documents to review", QualityDocument,
+    Drilldown("documents-review", gettext_lazy("Quality documents to review"), QualityDocument,
               lambda f, today, now: _documents(f, today, now).filter(review_status=QualityDocument.Review.PENDING),
               ("uploaded_at", "id")),
-    Drilldown("documents-expiring", f"Approved quality documents expiring within {EXPIRING_DAYS} days", QualityDocument,
+    Drilldown("documents-expiring",
+              _with_days(ngettext_lazy("Approved quality documents expiring within %(days)s day",
+                                       "Approved quality documents expiring within %(days)s days", "days"), EXPIRING_DAYS),
+              QualityDocument,
               lambda f, today, now: _documents(f, today, now).filter(
                   review_status=QualityDocument.Review.APPROVED, expires_on__gte=today,
                   expires_on__lte=today + timedelta(days=EXPIRING_DAYS)),
               ("expires_on", "id")),
-    Drilldown("incidents-open", "Open quality incidents", QualityIncident, _incidents, ("opened_at", "id")),
-    Drilldown("incidents-hold", "Goods on hold", QualityIncident,
+    Drilldown("incidents-open", gettext_lazy("Open quality incidents"), QualityIncident, _incidents, ("opened_at", "id")),
+    Drilldown("incidents-hold", gettext_lazy("Goods on hold"), QualityIncident,
               lambda f, today, now: _incidents(f, today, now).filter(hold_status=QualityIncident.Hold.ON_HOLD),
               ("opened_at", "id")),
-    Drilldown("incident-answers", "Incident answers waiting for review", QualityIncident,
+    Drilldown("incident-answers", gettext_lazy("Incident answers waiting for review"), QualityIncident,
               lambda f, today, now: _incidents(f, today, now).filter(
                   id__in=IncidentStep.objects.filter(status=IncidentStep.Status.ANSWERED).values("incident_id")),
               ("opened_at", "id")),
-    Drilldown("edi-failed", f"EDI interchanges rejected or refused, last {EDI_DAYS} days", Interchange, _interchanges,
-              ("-created_at", "-id")),
-    Drilldown("dead-letters", "Deliveries to the ERP that failed for good", OutboxMessage, _dead_letters,
+    Drilldown("edi-failed",
+              _with_days(ngettext_lazy("EDI interchanges rejected or refused, last %(days)s day",
+                                       "EDI interchanges rejected or refused, last %(days)s days", "days"), EDI_DAYS),
+              Interchange, _interchanges, ("-created_at", "-id")),
+    Drilldown("dead-letters", gettext_lazy("Deliveries to the ERP that failed for good"), OutboxMessage, _dead_letters,
               ("occurred_at", "aggregate", "sequence")),
 ]}
 
@@ -195,8 +213,10 @@ class Row:
         day = timezone.localdate(self.when) if isinstance(self.when, datetime) else self.when
         days = (day - timezone.localdate()).days
         if days == 0:
-            return "today"
-        return f"in {days} day{'s' if days != 1 else ''}" if days > 0 else f"{-days} day{'s' if days != -1 else ''} ago"
+            return _("today")
+        if days > 0:
+            return ngettext("in %(count)s day", "in %(count)s days", days) % {"count": days}
+        return ngettext("%(count)s day ago", "%(count)s days ago", -days) % {"count": -days}
 
 
 def _admin_url(obj) -> str:
@@ -209,34 +229,42 @@ def drilldown_rows(drilldown: Drilldown, items: list) -> list[Row]:
     for item in items:
         if isinstance(item, PurchaseOrder):
             rows.append(Row(item.number, _admin_url(item), item.supplier.code, item.number,
-                            f"{item.get_status_display()}, revision {item.revision}" + (f", buyer {item.buyer}" if item.buyer else ""),
-                            item.acknowledgement_due, "answer due"))
+                            (_("%(status)s, revision %(revision)s, buyer %(buyer)s") if item.buyer
+                             else _("%(status)s, revision %(revision)s")) % {
+                                "status": item.get_status_display(), "revision": item.revision, "buyer": item.buyer},
+                            item.acknowledgement_due, pgettext("drilldown date", "answer due")))
         elif isinstance(item, ExceptionCase):
             rows.append(Row(f"#{item.pk}", _admin_url(item), item.supplier.code if item.supplier else "",
                             item.purchase_order.number if item.purchase_order else "",
-                            f"{item.get_kind_display()}: {item.summary}", item.opened_at, "opened"))
+                            f"{item.get_kind_display()}: {item.summary}", item.opened_at, pgettext("drilldown date", "opened")))
         elif isinstance(item, Shipment):
             rows.append(Row(item.number, _admin_url(item), item.supplier.code, "",
-                            f"{item.get_receipt_status_display()}, to {item.ship_to}, despatched {item.despatch_date:%Y-%m-%d}",
-                            item.expected_arrival, "expected"))
+                            _("%(receipt_status)s, to %(ship_to)s, despatched %(despatch_date)s") % {
+                                "receipt_status": item.get_receipt_status_display(), "ship_to": item.ship_to,
+                                "despatch_date": formats.date_format(item.despatch_date, "SHORT_DATE_FORMAT")},
+                            item.expected_arrival, pgettext("drilldown date", "expected")))
         elif isinstance(item, QualityDocument):
             rows.append(Row(str(item.pk), _admin_url(item), item.supplier.code, "",
                             f"{item.get_document_type_display()} {item.item} {item.lot}".strip(),
-                            item.expires_on or item.uploaded_at, "expires" if item.expires_on else "uploaded"))
+                            item.expires_on or item.uploaded_at,
+                            pgettext("drilldown date", "expires") if item.expires_on else pgettext("drilldown date", "uploaded")))
         elif isinstance(item, QualityIncident):
             rows.append(Row(item.reference, _admin_url(item), item.supplier.code,
                             item.purchase_order.number if item.purchase_order else "",
                             f"{item.item} {item.lot}: {item.get_hold_status_display()}, {item.quantity_on_hold.normalize():f} {item.uom}",
-                            item.opened_at, "opened"))
+                            item.opened_at, pgettext("drilldown date", "opened")))
         elif isinstance(item, Interchange):
             errors = "; ".join(e.get("text", "") for e in item.errors[:2])
             rows.append(Row(item.control_ref, _admin_url(item), item.partner.supplier.code if item.partner else item.sender, "",
                             f"{item.get_direction_display()} {', '.join(item.message_types)}: {item.get_status_display()}"
-                            + (f" — {errors}" if errors else ""), item.created_at, "received" if item.direction == "in" else "sent"))
+                            + (f" — {errors}" if errors else ""), item.created_at,
+                            pgettext("drilldown date", "received") if item.direction == "in" else pgettext("drilldown date", "sent")))
         elif isinstance(item, OutboxMessage):
             rows.append(Row(f"{item.type} #{item.sequence}", _admin_url(item), "", item.aggregate,
-                            f"to {item.destination} after {item.attempt_count} attempts: {item.last_error[:200]}",
-                            item.occurred_at, "occurred"))
+                            ngettext("to %(destination)s after %(count)s attempt: %(error)s",
+                                     "to %(destination)s after %(count)s attempts: %(error)s", item.attempt_count) % {
+                                "destination": item.destination, "count": item.attempt_count, "error": item.last_error[:200]},
+                            item.occurred_at, pgettext("drilldown date", "occurred")))
     return rows
 
 
@@ -256,7 +284,7 @@ def drilldown_queryset(drilldown: Drilldown, filters: Filters, *, kind: str = ""
             queryset = queryset.filter(kind=kind)
         bucket = next((b for b in AGE_BUCKETS if b[0] == age), None)
         if bucket:
-            _, _, young, old = bucket
+            _key, _label, young, old = bucket
             queryset = queryset.filter(opened_at__lte=now - timedelta(days=young))
             if old is not None:
                 queryset = queryset.filter(opened_at__gt=now - timedelta(days=old))
@@ -318,10 +346,10 @@ def figures(filters: Filters, *, now: datetime | None = None) -> Figures:
            "awaiting_buyer": Count("id", filter=Q(status=PurchaseOrder.Status.AWAITING_BUYER))}))
     age_counts = {key: Count("id", filter=Q(opened_at__lte=now - timedelta(days=young),
                                             **({"opened_at__gt": now - timedelta(days=old)} if old else {})))
-                  for key, _, young, old in AGE_BUCKETS}
+                  for key, _label, young, old in AGE_BUCKETS}
     by_kind = {row["kind"]: row for row in _open_cases(filters, today, now).values("kind").annotate(total=Count("id"), **age_counts)}
     exceptions = [ExceptionRow(kind, label, by_kind[kind]["total"],
-                               [(age, age_label, by_kind[kind][age]) for age, age_label, _, _ in AGE_BUCKETS])
+                               [(age, age_label, by_kind[kind][age]) for age, age_label, _young, _old in AGE_BUCKETS])
                   for kind, label in ExceptionCase.Kind.choices if kind in by_kind]
     counts["receipt_differences"] = sum(by_kind[kind]["total"] for kind in RECEIPT_KINDS if kind in by_kind)
     counts.update(_unreceived(filters, today, now).filter(receipt_status__in=[
@@ -391,16 +419,19 @@ def trend_charts(filters: Filters, *, now: datetime | None = None, days: int = T
     lag_minutes = [round(worst[day].total_seconds() / 60, 1) if worst.get(day) else 0.0 for day in span]
     return [
         charts.daily_chart(
-            key="acknowledgements", title="Acknowledgements per day: on time and late", days=span,
-            stacked=[charts.Series("on time", acks["on_time"], "series-good"), charts.Series("late", acks["late"], "series-bad")],
-            summary=f"{sum(acks['on_time']):g} on time and {sum(acks['late']):g} late in the last {days} days."),
+            key="acknowledgements", title=_("Acknowledgements per day: on time and late"), days=span,
+            stacked=[charts.Series(_("on time"), acks["on_time"], "series-good"), charts.Series(_("late"), acks["late"], "series-bad")],
+            summary=_("%(on_time)s on time and %(late)s late in the last %(days)s days.") % {
+                "on_time": charts.number_text(sum(acks["on_time"])), "late": charts.number_text(sum(acks["late"])), "days": days}),
         charts.daily_chart(
-            key="exceptions", title="Exceptions per day: opened and closed", days=span,
-            lines=[charts.Series("opened", opened["opened"], "series-bad"), charts.Series("closed", closed["closed"], "series-good")],
-            summary=f"{sum(opened['opened']):g} opened and {sum(closed['closed']):g} closed in the last {days} days."),
+            key="exceptions", title=_("Exceptions per day: opened and closed"), days=span,
+            lines=[charts.Series(pgettext("exceptions", "opened"), opened["opened"], "series-bad"),
+                   charts.Series(pgettext("exceptions", "closed"), closed["closed"], "series-good")],
+            summary=_("%(opened)s opened and %(closed)s closed in the last %(days)s days.") % {
+                "opened": charts.number_text(sum(opened["opened"])), "closed": charts.number_text(sum(closed["closed"])), "days": days}),
         charts.daily_chart(
-            key="sync-lag", title="Sync lag per day: longest time from event to ERP (minutes)", days=span,
-            stacked=[charts.Series("longest delay", lag_minutes, "series-neutral", " min")],
-            summary=f"At most {max(lag_minutes):g} minutes from an event to its delivery in the last {days} days."),
+            key="sync-lag", title=_("Sync lag per day: longest time from event to ERP (minutes)"), days=span,
+            stacked=[charts.Series(_("longest delay"), lag_minutes, "series-neutral", " min")],
+            summary=_("At most %(minutes)s minutes from an event to its delivery in the last %(days)s days.") % {
+                "minutes": charts.number_text(max(lag_minutes)), "days": days}),
     ]
-

@@ -12,31 +12,34 @@ from datetime import datetime
 
 from django.db.models import Prefetch, Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from collaboration.errors import in_sentence
 from collaboration.models import AuditEvent, Channel, ExceptionCase, PurchaseOrder, ShipmentLine
 from edi.models import Interchange
 from erp_bridge.models import DeliveryAttempt, OutboxMessage
 
 # What an audited action is, in the words of the page, and who it came from.
 ACTIONS = {
-    "purchase_order.received": ("Order received from the ERP", "erp"),
-    "purchase_order.revised": ("New revision from the ERP", "erp"),
-    "acknowledgement.draft_saved": ("Draft response saved", "supplier"),
-    "acknowledgement.draft_discarded": ("Draft response discarded", "supplier"),
-    "acknowledgement.submitted": ("Acknowledgement submitted", "supplier"),
-    "exception.approved": ("Buyer approved the proposal", "buyer"),
-    "exception.declined": ("Buyer declined the proposal", "buyer"),
-    "exception.resolved": ("Buyer resolved the case", "buyer"),
-    "shipment.submitted": ("Shipment notice submitted", "supplier"),
-    "shipment.corrected": ("Shipment notice corrected", "supplier"),
-    "shipment.cancelled": ("Shipment notice cancelled", "supplier"),
-    "receipt.recorded": ("Goods received (ERP receipt)", "receipt"),
-    "quality_incident.opened": ("Quality incident opened", "quality"),
-    "quality_incident.step_answered": ("Supplier answered an incident step", "quality"),
-    "quality_incident.step_accepted": ("Buyer reviewed an incident step", "quality"),
-    "quality_incident.closed": ("Quality incident closed", "quality"),
-    "quality_document.uploaded": ("Quality document uploaded", "quality"),
-    "invoice.status": ("Invoice status from the ERP", "erp"),
+    "purchase_order.received": (gettext_lazy("Order received from the ERP"), "erp"),
+    "purchase_order.revised": (gettext_lazy("New revision from the ERP"), "erp"),
+    "acknowledgement.draft_saved": (gettext_lazy("Draft response saved"), "supplier"),
+    "acknowledgement.draft_discarded": (gettext_lazy("Draft response discarded"), "supplier"),
+    "acknowledgement.submitted": (gettext_lazy("Acknowledgement submitted"), "supplier"),
+    "exception.approved": (gettext_lazy("Buyer approved the proposal"), "buyer"),
+    "exception.declined": (gettext_lazy("Buyer declined the proposal"), "buyer"),
+    "exception.resolved": (gettext_lazy("Buyer resolved the case"), "buyer"),
+    "shipment.submitted": (gettext_lazy("Shipment notice submitted"), "supplier"),
+    "shipment.corrected": (gettext_lazy("Shipment notice corrected"), "supplier"),
+    "shipment.cancelled": (gettext_lazy("Shipment notice cancelled"), "supplier"),
+    "receipt.recorded": (gettext_lazy("Goods received (ERP receipt)"), "receipt"),
+    "quality_incident.opened": (gettext_lazy("Quality incident opened"), "quality"),
+    "quality_incident.step_answered": (gettext_lazy("Supplier answered an incident step"), "quality"),
+    "quality_incident.step_accepted": (gettext_lazy("Buyer reviewed an incident step"), "quality"),
+    "quality_incident.closed": (gettext_lazy("Quality incident closed"), "quality"),
+    "quality_document.uploaded": (gettext_lazy("Quality document uploaded"), "quality"),
+    "invoice.status": (gettext_lazy("Invoice status from the ERP"), "erp"),
 }
 
 
@@ -68,9 +71,13 @@ def _details(event: AuditEvent) -> list[str]:
     after = event.after if isinstance(event.after, dict) else {}
     if event.action in ("purchase_order.received", "purchase_order.revised"):
         lines = after.get("lines") or []
-        return [f"Revision {after.get('revision')}: {len(lines)} line(s)" + (f", buyer {after['buyer']}" if after.get("buyer") else "")]
+        values = {"revision": after.get("revision"), "count": len(lines), "buyer": after.get("buyer")}
+        return [(_("Revision %(revision)s: %(count)s line(s), buyer %(buyer)s") if after.get("buyer")
+                 else _("Revision %(revision)s: %(count)s line(s)")) % values]
     if event.action == "acknowledgement.submitted":
-        return [f"Line {line.get('line')}: {line.get('action')} → {line.get('decision')}" if isinstance(line, dict) else str(line)
+        return [_("Line %(line)s: %(action)s → %(decision)s") % {
+                    "line": line.get("line"), "action": line.get("action"), "decision": line.get("decision")}
+                if isinstance(line, dict) else str(line)
                 for line in (after.get("lines") or [])][:50]
     facts = [f"{key}: {value}" for key, value in after.items() if key not in ("lines", "purchase_order") and value not in ("", None)]
     return facts[:10]
@@ -92,12 +99,13 @@ def timeline(po: PurchaseOrder) -> list[Entry]:
     entries = []
     for event in events:
         title, source = ACTIONS.get(event.action, (event.action.replace("_", " ").replace(".", ": "), "supplier"))
-        entry = Entry(at=event.occurred_at, source=source, title=title, channel=event.get_channel_display(),
+        entry = Entry(at=event.occurred_at, source=source, title=str(title), channel=event.get_channel_display(),
                       actor=event.actor_label, details=_details(event), correlation_id=event.correlation_id)
         if event.object_type == "collaboration.shipment" and event.after:
             entry.title += f" {event.after.get('number', '')}".rstrip()
         if event.channel == Channel.EDI:
-            entry.links += [(f"Interchange {i.control_ref} from {i.sender}", _admin(i))
+            entry.links += [(_("Interchange %(reference)s from %(sender)s") % {"reference": i.control_ref, "sender": i.sender},
+                             _admin(i))
                             for i in interchanges if i.direction == Interchange.Direction.INBOUND
                             and i.correlation_id == event.correlation_id]
         entries.append(entry)
@@ -105,24 +113,27 @@ def timeline(po: PurchaseOrder) -> list[Entry]:
         if interchange.direction == Interchange.Direction.OUTBOUND:
             entries.append(Entry(
                 at=interchange.created_at, source="edi", channel="EDI", actor=interchange.recipient,
-                title=f"{', '.join(interchange.message_types)} sent to the supplier by EDIFACT",
-                details=[f"Interchange {interchange.control_ref}: {interchange.get_status_display()}"],
-                links=[(f"Interchange {interchange.control_ref}", _admin(interchange))],
+                title=_("%(message_types)s sent to the supplier by EDIFACT") % {"message_types": ", ".join(interchange.message_types)},
+                details=[_("Interchange %(reference)s: %(status)s") % {
+                    "reference": interchange.control_ref, "status": interchange.get_status_display()}],
+                links=[(_("Interchange %(reference)s") % {"reference": interchange.control_ref}, _admin(interchange))],
                 correlation_id=interchange.correlation_id, cause=first_with_id.get(interchange.correlation_id)))
     for case in ExceptionCase.objects.filter(purchase_order=po).select_related("response").order_by("opened_at", "id"):
         cause = (audited.get(("collaboration.acknowledgement", str(case.response.acknowledgement_id))) if case.response
                  else audited.get(("collaboration.receipt", str(case.receipt_id))))
-        entries.append(Entry(at=case.opened_at, source="exception", title=f"Exception opened: {case.get_kind_display()}",
-                             details=[case.summary, f"Status: {case.get_status_display()}"],
-                             links=[(f"Case #{case.pk}", _admin(case))], cause=cause))
+        entries.append(Entry(at=case.opened_at, source="exception",
+                             title=_("Exception opened: %(kind)s") % {"kind": case.get_kind_display()},
+                             details=[case.summary, _("Status: %(status)s") % {"status": case.get_status_display()}],
+                             links=[(_("Case #%(number)s") % {"number": case.pk}, _admin(case))], cause=cause))
     attempts = Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("attempted_at", "id"))
     for message in OutboxMessage.objects.filter(aggregate=po.number).prefetch_related(attempts).order_by("occurred_at", "sequence"):
-        state = message.get_status_display().lower()
         entries.append(Entry(
             at=message.occurred_at, source="delivery", channel=message.destination.upper(),
-            title=f"Event {message.type} #{message.sequence} to {message.destination}: {state}",
-            details=[f"Delivered {message.delivered_at:%Y-%m-%d %H:%M:%S}"] if message.delivered_at else [],
-            links=[("Outbox message", _admin(message))], correlation_id=message.correlation_id,
+            title=_("Event %(type)s #%(sequence)s to %(destination)s: %(status)s") % {
+                "type": message.type, "sequence": message.sequence, "destination": message.destination,
+                "status": in_sentence(message.get_status_display())},
+            details=[_("Delivered %(at)s") % {"at": f"{message.delivered_at:%Y-%m-%d %H:%M:%S}"}] if message.delivered_at else [],
+            links=[(_("Outbox message"), _admin(message))], correlation_id=message.correlation_id,
             attempts=list(message.attempts.all()), cause=first_with_id.get(message.correlation_id)))
     entries.sort(key=lambda entry: entry.sort_key)
     return entries

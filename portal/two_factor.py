@@ -18,6 +18,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -33,7 +34,7 @@ RECOVERY_CODE_COUNT = 10
 EXEMPT_VIEWS = {
     "two-factor", "two-factor-verify", "two-factor-setup", "logout", "login", "admin:login", "admin:logout",
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
-    "healthz", "readyz", "metrics",
+    "healthz", "readyz", "metrics", "set_language",
 }
 
 
@@ -88,7 +89,7 @@ class TwoFactorMiddleware:
         if not target:
             return None
         if request.path.startswith("/api/"):
-            return JsonResponse({"code": "second_factor_required", "title": "Give your second factor in the portal first.",
+            return JsonResponse({"code": "second_factor_required", "title": _("Give your second factor in the portal first."),
                                  "status": 403}, status=403, content_type="application/problem+json")
         return redirect(f"{reverse(target)}?next={quote(request.get_full_path())}")
 
@@ -129,7 +130,7 @@ def second_factor_confirm(*, user, code: str) -> tuple[TOTPDevice, list[str]]:
     with transaction.atomic():
         device = totp_device_pending(user=user)
         if not device.verify_token(code.replace(" ", "")):
-            raise InvalidDocument("That code does not match. Check the time on your phone and enter the current code.")
+            raise InvalidDocument(_("That code does not match. Check the time on your phone and enter the current code."))
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -141,7 +142,7 @@ def second_factor_confirm(*, user, code: str) -> tuple[TOTPDevice, list[str]]:
 
 def recovery_codes_renew(*, user) -> list[str]:
     if not user_has_device(user, confirmed=True):
-        raise Conflict("Set up an authenticator app first.")
+        raise Conflict(_("Set up an authenticator app first."))
     with transaction.atomic():
         codes = _new_recovery_codes(user)
         audit_record(actor=_actor(user), action="second_factor.recovery_codes_renewed", obj=user, supplier=None)
@@ -151,7 +152,7 @@ def recovery_codes_renew(*, user) -> list[str]:
 def second_factor_remove(*, user) -> None:
     """Turns the second factor off, unless the operator made it mandatory for this user."""
     if required_for(user):
-        raise Conflict("Your portal operator requires a second factor for your account; it cannot be turned off.")
+        raise Conflict(_("Your portal operator requires a second factor for your account; it cannot be turned off."))
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()

@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
@@ -17,9 +19,9 @@ from portal import two_factor
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(max_length=16, label="Code", widget=forms.TextInput(attrs={
+    code = forms.CharField(max_length=16, label=gettext_lazy("Code"), widget=forms.TextInput(attrs={
         "autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
-        help_text="The 6 digits your authenticator app shows now, or one of your recovery codes.")
+        help_text=gettext_lazy("The 6 digits your authenticator app shows now, or one of your recovery codes."))
 
 
 def _next(request: HttpRequest) -> str:
@@ -42,7 +44,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return redirect(_next(request))
         # django-otp slows guessing down: after each failure a device refuses codes for a growing time.
-        form.add_error("code", "That code is not valid (or came too soon after a wrong one). Try the current one.")
+        form.add_error("code", _("That code is not valid (or came too soon after a wrong one). Try the current one."))
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next(request)})
 
 
@@ -83,7 +85,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "Second factor turned off. Only your password protects your account now.")
+            messages.success(request, _("Second factor turned off. Only your password protects your account now."))
         return redirect("two-factor")
     return render(request, "registration/two_factor.html", {
         "enabled": enabled, "required": two_factor.required_for(request.user),

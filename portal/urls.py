@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from collaboration import api as collaboration_api
 from erp_bridge import api as erp_api
-from portal import health, metrics, two_factor_views, views
+from portal import account_views, health, metrics, two_factor_views, views
 
 api_v1 = [
     path("purchase-orders/", collaboration_api.PurchaseOrderListApi.as_view(), name="purchase-order-list"),
@@ -45,6 +45,8 @@ api_v1 = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("account/settings/", account_views.account_settings, name="account-settings"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/two-factor/", two_factor_views.overview, name="two-factor"),
     path("accounts/two-factor/verify/", two_factor_views.verify, name="two-factor-verify"),
     path("accounts/two-factor/setup/", two_factor_views.setup, name="two-factor-setup"),

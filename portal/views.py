@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from collaboration.models import ExceptionCase, PurchaseOrder, Supplier
@@ -56,12 +57,12 @@ def control_tower_list(request: HttpRequest, key: str) -> HttpResponse:
     kind, age = request.GET.get("kind", ""), request.GET.get("age", "")
     queryset = control_tower.drilldown_queryset(drilldown, filters, kind=kind, age=age)
     page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    title = drilldown.title
+    title = str(drilldown.title)
     if kind in ExceptionCase.Kind.values:
-        title += f": {ExceptionCase.Kind(kind).label}"
-    age_label = next((label for key, label, _, _ in control_tower.AGE_BUCKETS if key == age), "")
+        title = _("%(list)s: %(kind)s") % {"list": title, "kind": ExceptionCase.Kind(kind).label}
+    age_label = next((label for key, label, *_bounds in control_tower.AGE_BUCKETS if key == age), "")
     if age_label:
-        title += f", open {age_label}"
+        title = _("%(list)s, open %(age)s") % {"list": title, "age": age_label}
     extra = urlencode([(name, value) for name, value in (("kind", kind), ("age", age)) if value])
     return render(request, "portal/control_tower_list.html", {
         "title": title, "filters": filters, "page": page, "rows": control_tower.drilldown_rows(drilldown, page.object_list),

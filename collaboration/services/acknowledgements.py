@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collaboration import selectors, tolerance
 from collaboration.actors import Actor
@@ -18,6 +19,7 @@ from collaboration.audit import audit_record
 from collaboration.documents import decimal_text
 from collaboration.errors import (
     InvalidDocument,
+    in_sentence,
     NothingToSubmit,
     PermissionDenied,
     SupersededRevision,
@@ -73,24 +75,27 @@ class _Checked:
 
 def _require_acknowledge_permission(actor: Actor, po: PurchaseOrder) -> None:
     if not actor.can_acknowledge(po.supplier_id):
-        raise PermissionDenied("Only a supplier's admin or sales users (or an API token with the acknowledge scope) can acknowledge orders.")
+        raise PermissionDenied(_("Only a supplier's admin or sales users (or an API token with the acknowledge scope) "
+                                 "can acknowledge orders."))
 
 
 def _check_revision(po: PurchaseOrder, revision: int) -> None:
     if revision != po.revision:
         raise SupersededRevision(
-            f"Revision {revision} of {po.number} has been superseded by revision {po.revision}; "
-            "review the changes and answer the current revision.",
-            details={"revision": [f"The current revision is {po.revision}."]},
+            _("Revision %(revision)s of %(number)s has been superseded by revision %(current)s; "
+              "review the changes and answer the current revision.")
+            % {"revision": revision, "number": po.number, "current": po.revision},
+            details={"revision": [_("The current revision is %(revision)s.") % {"revision": po.revision}]},
         )
 
 
 def _check_one(response: LineResponse, *, line: PurchaseOrderLine | None, currency: str, reasons: dict[str, RejectionReason]) -> _Checked | dict:
     """Validate one response against its order line; returns the checked response or {field: [errors]}."""
     if line is None or line.is_cancelled:
-        return {"line": ["This line does not exist on the order."]}
+        return {"line": [_("This line does not exist on the order.")]}
     if line.response_status != PurchaseOrderLine.ResponseStatus.OPEN:
-        return {"line": [f"Line {line.line_number} is already answered ({line.get_response_status_display().lower()})."]}
+        return {"line": [_("Line %(line)s is already answered (%(status)s).")
+                         % {"line": line.line_number, "status": in_sentence(line.get_response_status_display())}]}
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
     checked = _Checked(
@@ -99,49 +104,53 @@ def _check_one(response: LineResponse, *, line: PurchaseOrderLine | None, curren
     )
     if response.action == Action.ACCEPT:
         if response.quantity is not None or response.unit_price is not None or response.promised_date or response.schedule:
-            errors.setdefault("action", []).append("An acceptance takes the line as ordered; use 'change' to propose other values.")
+            errors.setdefault("action", []).append(
+                _("An acceptance takes the line as ordered; use 'change' to propose other values."))
     elif response.action == Action.REJECT:
         reason = reasons.get(response.reason_code)
         if reason is None:
-            errors["reason_code"] = [f"Unknown reason {response.reason_code!r}; use one of: {', '.join(sorted(reasons))}."]
+            errors["reason_code"] = [_("Unknown reason %(code)r; use one of: %(codes)s.")
+                                     % {"code": response.reason_code, "codes": ", ".join(sorted(reasons))}]
         elif reason.needs_text and not response.reason_text.strip():
-            errors["reason_text"] = [f"Explain the reason '{reason.label}'."]
+            errors["reason_text"] = [_("Explain the reason '%(reason)s'.") % {"reason": reason.label}]
         checked.reason, checked.reason_text = reason, response.reason_text.strip()
         checked.quantity, checked.schedule = Decimal(0), []
     elif response.action == Action.CHANGE:
         if response.quantity is not None:
             if response.quantity <= 0:
-                errors["quantity"] = ["Must be greater than zero; to decline the line, reject it."]
+                errors["quantity"] = [_("Must be greater than zero; to decline the line, reject it.")]
             elif decimals_of(response.quantity) > 4:
-                errors["quantity"] = ["At most 4 decimals."]
+                errors["quantity"] = [_("At most 4 decimals.")]
             checked.quantity = response.quantity
         if response.unit_price is not None:
             if response.unit_price < 0:
-                errors["unit_price"] = ["Must not be negative."]
+                errors["unit_price"] = [_("Must not be negative.")]
             elif decimals_of(response.unit_price) > minor_units(currency):
-                errors["unit_price"] = [f"{currency} allows at most {minor_units(currency)} decimals."]
+                errors["unit_price"] = [_("%(currency)s allows at most %(decimals)s decimals.")
+                                        % {"currency": currency, "decimals": minor_units(currency)}]
             checked.unit_price = response.unit_price
         if response.schedule:
             if response.promised_date is not None:
-                errors["promised_date"] = ["Give either one promised date or a split schedule, not both."]
+                errors["promised_date"] = [_("Give either one promised date or a split schedule, not both.")]
             if len(response.schedule) < 2:
-                errors["schedule"] = ["A split needs at least two schedule lines."]
+                errors["schedule"] = [_("A split needs at least two schedule lines.")]
             for entry in response.schedule:
                 if entry.quantity <= 0:
-                    errors.setdefault("schedule", []).append("Every schedule line needs a quantity above zero.")
+                    errors.setdefault("schedule", []).append(_("Every schedule line needs a quantity above zero."))
                 if entry.date < today:
-                    errors.setdefault("schedule", []).append(f"{entry.date.isoformat()} is in the past.")
+                    errors.setdefault("schedule", []).append(_("%(date)s is in the past.") % {"date": entry.date.isoformat()})
             total = sum((entry.quantity for entry in response.schedule), Decimal(0))
             if total != checked.quantity:
-                expected = "proposed" if response.quantity is not None else "ordered"
+                values = {"total": decimal_text(total), "quantity": decimal_text(checked.quantity)}
                 errors.setdefault("schedule", []).append(
-                    f"The split adds up to {decimal_text(total)}, not the {expected} {decimal_text(checked.quantity)}."
+                    (_("The split adds up to %(total)s, not the proposed %(quantity)s.") if response.quantity is not None
+                     else _("The split adds up to %(total)s, not the ordered %(quantity)s.")) % values
                 )
             checked.schedule = sorted(response.schedule, key=lambda entry: entry.date)
         else:
             promised = response.promised_date or line.requested_date
             if response.promised_date is not None and response.promised_date < today:
-                errors["promised_date"] = [f"{response.promised_date.isoformat()} is in the past."]
+                errors["promised_date"] = [_("%(date)s is in the past.") % {"date": response.promised_date.isoformat()}]
             checked.schedule = [ScheduleInput(checked.quantity, promised)]
         unchanged = (
             checked.quantity == line.quantity
@@ -149,9 +158,9 @@ def _check_one(response: LineResponse, *, line: PurchaseOrderLine | None, curren
             and [(e.quantity, e.date) for e in checked.schedule] == [(line.quantity, line.requested_date)]
         )
         if unchanged and not errors:
-            errors["action"] = ["The proposal equals the order; accept the line instead."]
+            errors["action"] = [_("The proposal equals the order; accept the line instead.")]
     else:
-        errors["action"] = [f"Unknown action {response.action!r}; use accept, change or reject."]
+        errors["action"] = [_("Unknown action %(action)r; use accept, change or reject.") % {"action": response.action}]
     return errors or checked
 
 
@@ -164,7 +173,7 @@ def _check_all(po: PurchaseOrder, responses: list[LineResponse]) -> list[_Checke
     seen: set[int] = set()
     for response in responses:
         if response.line in seen:
-            errors[str(response.line)] = {"line": ["Answered twice in one submission."]}
+            errors[str(response.line)] = {"line": [_("Answered twice in one submission.")]}
             continue
         seen.add(response.line)
         result = _check_one(response, line=lines.get(response.line), currency=po.currency, reasons=reasons)
@@ -173,7 +182,7 @@ def _check_all(po: PurchaseOrder, responses: list[LineResponse]) -> list[_Checke
         else:
             checked.append(result)
     if errors:
-        raise InvalidDocument("Some line responses are not valid; nothing was saved.", details={"lines": errors})
+        raise InvalidDocument(_("Some line responses are not valid; nothing was saved."), details={"lines": errors})
     return checked
 
 
@@ -248,7 +257,7 @@ def _decide_submitted(ack: Acknowledgement, items: list[_Checked], actor: Actor)
 def acknowledgement_submit(*, number: str, revision: int, responses: list[LineResponse], actor: Actor) -> Acknowledgement:
     """Submit line responses for the current revision in one go (API, EDI, spreadsheet)."""
     if not responses:
-        raise NothingToSubmit("Send at least one line response.")
+        raise NothingToSubmit(_("Send at least one line response."))
     with transaction.atomic():
         po = selectors.purchase_order_get(actor=actor, number=number, for_update=True)
         _require_acknowledge_permission(actor, po)
@@ -335,7 +344,7 @@ def acknowledgement_draft_submit(*, number: str, revision: int, actor: Actor, ac
                 and line.line_number not in answered
             ]
         if not responses:
-            raise NothingToSubmit("There is nothing to submit: no line has a response and no line is open.")
+            raise NothingToSubmit(_("There is nothing to submit: no line has a response and no line is open."))
         items = _check_all(po, responses)
         if draft is None:
             draft = _draft(po, actor)

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collaboration.actors import Actor
 from collaboration.audit import audit_record
@@ -17,7 +18,7 @@ TOKEN_KIND = "sup"
 
 def _require_admin(actor: Actor, supplier_id: int) -> None:
     if actor.role_for(supplier_id) != Membership.Role.ADMIN:
-        raise PermissionDenied("Only the supplier's admin users manage API tokens.")
+        raise PermissionDenied(_("Only the supplier's admin users manage API tokens."))
 
 
 def api_token_create(
@@ -27,14 +28,14 @@ def api_token_create(
     _require_admin(actor, supplier.pk)
     errors = {}
     if not name.strip():
-        errors["name"] = ["Give the token a name (e.g. the system that uses it)."]
+        errors["name"] = [_("Give the token a name (e.g. the system that uses it).")]
     unknown = set(scopes) - set(SupplierApiToken.Scope.values)
     if not scopes or unknown:
-        errors["scopes"] = [f"Choose scopes from: {', '.join(SupplierApiToken.Scope.values)}."]
+        errors["scopes"] = [_("Choose scopes from: %(scopes)s.") % {"scopes": ", ".join(SupplierApiToken.Scope.values)}]
     if expires_at is not None and expires_at <= timezone.now():
-        errors["expires_at"] = ["The expiry must lie in the future."]
+        errors["expires_at"] = [_("The expiry must lie in the future.")]
     if errors:
-        raise InvalidDocument("The token cannot be created.", details=errors)
+        raise InvalidDocument(_("The token cannot be created."), details=errors)
     raw, prefix, key_hash = new_token(TOKEN_KIND)
     with transaction.atomic():
         token = SupplierApiToken.objects.create(
@@ -50,7 +51,7 @@ def api_token_revoke(*, token_id: int, actor: Actor) -> SupplierApiToken:
     with transaction.atomic():
         token = SupplierApiToken.objects.select_for_update().filter(pk=token_id, supplier_id__in=actor.supplier_ids).first()
         if token is None:
-            raise NotFound("Token not found.")
+            raise NotFound(_("Token not found."))
         _require_admin(actor, token.supplier_id)
         if token.revoked_at is None:
             token.revoked_at = timezone.now()

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collaboration.actors import Actor
 from collaboration.audit import audit_record
 from collaboration.documents import decimal_text
-from collaboration.errors import AlreadyDecided, InvalidDocument, NotFound, PermissionDenied
+from collaboration.errors import AlreadyDecided, InvalidDocument, NotFound, PermissionDenied, in_sentence
 from collaboration.models import (
     Acknowledgement,
     AcknowledgementLine,
@@ -154,21 +155,23 @@ def refresh_statuses(*, po: PurchaseOrder, acknowledgements: list[Acknowledgemen
 def exception_case_decide(*, case_id: int, approve: bool, comment: str, actor: Actor) -> ExceptionCase:
     """A buyer approves (the proposal becomes the commitment) or declines (the line is open again) a case."""
     if not actor.is_staff:
-        raise PermissionDenied("Only buyers decide exception cases.")
+        raise PermissionDenied(_("Only buyers decide exception cases."))
     comment = comment.strip()
     if not approve and not comment:
-        raise InvalidDocument("Say why the proposal is declined; the supplier sees your comment.",
-                              details={"comment": ["Required when declining."]})
+        raise InvalidDocument(_("Say why the proposal is declined; the supplier sees your comment."),
+                              details={"comment": [_("Required when declining.")]})
     with transaction.atomic():
         case = ExceptionCase.objects.select_for_update().filter(pk=case_id).first()
         if case is None:
-            raise NotFound(f"Exception case {case_id} not found.")
+            raise NotFound(_("Exception case %(case)s not found.") % {"case": case_id})
         if case.status != ExceptionCase.Status.OPEN:
-            raise AlreadyDecided(f"Case #{case.pk} is already {case.get_status_display().lower()}.")
+            raise AlreadyDecided(_("Case #%(case)s is already %(status)s.")
+                                 % {"case": case.pk, "status": in_sentence(case.get_status_display())})
         if case.response_id is None:
             if case.kind == ExceptionCase.Kind.DELIVERY_FAILED:
-                raise InvalidDocument("This case has no proposal to decide; replay the failed delivery from the outbox instead.")
-            raise InvalidDocument(f"Case #{case.pk} has no proposal to decide; open it and mark it resolved with a comment.")
+                raise InvalidDocument(_("This case has no proposal to decide; replay the failed delivery from the outbox instead."))
+            raise InvalidDocument(_("Case #%(case)s has no proposal to decide; open it and mark it resolved with a comment.")
+                                  % {"case": case.pk})
         po = PurchaseOrder.objects.select_for_update().select_related("supplier").get(pk=case.purchase_order_id)
         response = AcknowledgementLine.objects.select_related("order_line", "acknowledgement", "reason").get(pk=case.response_id)
         now = timezone.now()
@@ -198,20 +201,21 @@ def exception_case_decide(*, case_id: int, approve: bool, comment: str, actor: A
 def exception_case_resolve(*, case_id: int, comment: str, actor: Actor) -> ExceptionCase:
     """A buyer closes a case that has nothing to decide (a receipt difference), saying what was done."""
     if not actor.is_staff:
-        raise PermissionDenied("Only buyers resolve exception cases.")
+        raise PermissionDenied(_("Only buyers resolve exception cases."))
     comment = comment.strip()
     if not comment:
-        raise InvalidDocument("Say how the case was resolved.", details={"comment": ["Required."]})
+        raise InvalidDocument(_("Say how the case was resolved."), details={"comment": [_("Required.")]})
     with transaction.atomic():
         case = ExceptionCase.objects.select_for_update(of=("self",)).select_related("supplier", "purchase_order").filter(pk=case_id).first()
         if case is None:
-            raise NotFound(f"Exception case {case_id} not found.")
+            raise NotFound(_("Exception case %(case)s not found.") % {"case": case_id})
         if case.status != ExceptionCase.Status.OPEN:
-            raise AlreadyDecided(f"Case #{case.pk} is already {case.get_status_display().lower()}.")
+            raise AlreadyDecided(_("Case #%(case)s is already %(status)s.")
+                                 % {"case": case.pk, "status": in_sentence(case.get_status_display())})
         if case.response_id is not None:
-            raise InvalidDocument("This case holds a proposal: approve or decline it.")
+            raise InvalidDocument(_("This case holds a proposal: approve or decline it."))
         if case.kind == ExceptionCase.Kind.DELIVERY_FAILED:
-            raise InvalidDocument("A failed delivery closes when it is replayed from the outbox.")
+            raise InvalidDocument(_("A failed delivery closes when it is replayed from the outbox."))
         case.status = ExceptionCase.Status.RESOLVED
         case.decided_at, case.decided_by, case.decision_comment = timezone.now(), actor.user, comment
         case.save(update_fields=["status", "decided_at", "decided_by", "decision_comment"])

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from collaboration.actors import Actor
 from collaboration.audit import audit_record
@@ -39,7 +40,8 @@ def receipt_record(*, document: ReceiptDocument, actor: Actor) -> RecordResult:
         if stored is not None:
             if stored.content_hash != document.content_hash:
                 raise DocumentContentConflict(
-                    f"Receipt {document.reference} is already recorded with other content; send a new receipt to correct it."
+                    _("Receipt %(reference)s is already recorded with other content; send a new receipt to correct it.")
+                    % {"reference": document.reference}
                 )
             return RecordResult(stored, "unchanged")
         po = PurchaseOrder.objects.filter(number=document.purchase_order).select_related("supplier").first()
@@ -47,12 +49,12 @@ def receipt_record(*, document: ReceiptDocument, actor: Actor) -> RecordResult:
             raise UnknownPurchaseOrder.for_number(document.purchase_order)
         lines = {line.line_number: line for line in po.lines.all()}
         unknown = {
-            str(position): {"line": [f"{po.number} has no line {entry.line}."]}
+            str(position): {"line": [_("%(number)s has no line %(line)s.") % {"number": po.number, "line": entry.line}]}
             for position, entry in enumerate(document.lines)
             if entry.line not in lines
         }
         if unknown:
-            raise InvalidDocument("The receipt names lines the order does not have.", details={"lines": unknown})
+            raise InvalidDocument(_("The receipt names lines the order does not have."), details={"lines": unknown})
         receipt = Receipt.objects.create(
             reference=document.reference,
             purchase_order=po,
@@ -89,8 +91,8 @@ def supplier_and_order(*, supplier_code: str, order_number: str) -> tuple[Suppli
         raise UnknownPurchaseOrder.for_number(order_number)
     if po.supplier_id != supplier.pk:
         raise SupplierMismatch(
-            f"Purchase order {po.number} belongs to another supplier.",
-            details={"purchase_order": ["The order belongs to another supplier."]},
+            _("Purchase order %(number)s belongs to another supplier.") % {"number": po.number},
+            details={"purchase_order": [_("The order belongs to another supplier.")]},
         )
     return supplier, po
 
@@ -106,12 +108,14 @@ def invoice_status_record(*, document: InvoiceStatusDocument, actor: Actor) -> R
         if stored is not None:
             if document.version < stored.version:
                 raise StaleRevision(
-                    f"Invoice {document.invoice_number} is at version {stored.version}; version {document.version} is older."
+                    _("Invoice %(invoice)s is at version %(stored)s; version %(version)s is older.")
+                    % {"invoice": document.invoice_number, "stored": stored.version, "version": document.version}
                 )
             if document.version == stored.version:
                 if stored.content_hash != document.content_hash:
                     raise DocumentContentConflict(
-                        f"Version {document.version} of invoice {document.invoice_number} came before with other content."
+                        _("Version %(version)s of invoice %(invoice)s came before with other content.")
+                        % {"version": document.version, "invoice": document.invoice_number}
                     )
                 return RecordResult(stored, "unchanged")
         before = _invoice_status_values(stored) if stored else None

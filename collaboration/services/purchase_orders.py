@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collaboration.actors import Actor
 from collaboration.audit import audit_event, audit_record
@@ -102,21 +103,22 @@ def _purchase_order_apply(
 ) -> UpsertResult:
     if po.supplier_id != supplier.pk:
         raise SupplierMismatch(
-            f"Purchase order {po.number} belongs to another supplier; a revision cannot move it.",
-            details={"supplier": ["Differs from the supplier of the stored order."]},
+            _("Purchase order %(number)s belongs to another supplier; a revision cannot move it.") % {"number": po.number},
+            details={"supplier": [_("Differs from the supplier of the stored order.")]},
         )
     if document.revision < po.revision:
         raise StaleRevision(
-            f"Purchase order {po.number} is at revision {po.revision}; revision {document.revision} is older.",
-            details={"revision": [f"Must be at least {po.revision}."]},
+            _("Purchase order %(number)s is at revision %(current)s; revision %(revision)s is older.")
+            % {"number": po.number, "current": po.revision, "revision": document.revision},
+            details={"revision": [_("Must be at least %(revision)s.") % {"revision": po.revision}]},
         )
     if document.revision == po.revision:
         if document.content_hash == po.content_hash:
             return UpsertResult(purchase_order=po, outcome="unchanged")
         raise RevisionContentConflict(
-            f"Revision {po.revision} of {po.number} was already received with other content; "
-            "send a higher revision to change the order.",
-            details={"revision": [f"Must be greater than {po.revision} for changed content."]},
+            _("Revision %(revision)s of %(number)s was already received with other content; "
+              "send a higher revision to change the order.") % {"revision": po.revision, "number": po.number},
+            details={"revision": [_("Must be greater than %(revision)s for changed content.") % {"revision": po.revision}]},
         )
     _purchase_order_revise(po=po, document=document, actor=actor)
     return UpsertResult(purchase_order=po, outcome="updated")

@@ -13,11 +13,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _, pgettext
 
 from collaboration import notifications
 from collaboration.actors import Actor
 from collaboration.audit import audit_event, audit_record
-from collaboration.errors import AlreadyDecided, InvalidDocument, NotFound, PermissionDenied
+from collaboration.errors import AlreadyDecided, InvalidDocument, NotFound, PermissionDenied, in_sentence
 from collaboration.models import AuditEvent, ItemRule, PurchaseOrderLine, QualityDocument, Shipment, Supplier
 from collaboration.uploads import private_storage, store_upload
 
@@ -37,9 +38,11 @@ class RequiredDocument:
 
     @property
     def sentence(self) -> str:
-        lot = f" lot {self.lot}" if self.lot else ""
-        return (f"Upload {_article(type_label(self.document_type))} for {self.item}{lot}"
-                f" (valid on {self.valid_on.isoformat()}) before submitting.")
+        values = {"document": _article(type_label(self.document_type)), "item": self.item, "lot": self.lot,
+                  "date": self.valid_on.isoformat()}
+        if self.lot:
+            return _("Upload %(document)s for %(item)s lot %(lot)s (valid on %(date)s) before submitting.") % values
+        return _("Upload %(document)s for %(item)s (valid on %(date)s) before submitting.") % values
 
 
 class MissingDocuments(InvalidDocument):
@@ -52,15 +55,19 @@ class MissingDocuments(InvalidDocument):
 
 
 def type_label(document_type: str) -> str:
-    """The type's name inside a sentence: 'certificate of conformity', but 'PPAP submission'."""
+    """The type's name inside a sentence: 'certificate of conformity', but 'PPAP submission' (in
+    English; languages that capitalise nouns keep the label as it is)."""
     if document_type not in Type.values:  # an ItemRule edited by hand may name anything
         return document_type.replace("_", " ")
     label = str(Type(document_type).label)
-    return label[0].lower() + label[1:] if label[1:2].islower() else label
+    return in_sentence(label[0]) + label[1:] if label[1:2].islower() else label
 
 
 def _article(text: str) -> str:
-    return ("an " if text[0].lower() in "aeiou" else "a ") + text
+    """The document type with its indefinite article ('a test report', 'an ...')."""
+    if text[0].lower() in "aeiou":
+        return pgettext("quality document type with its indefinite article", "an %(type)s") % {"type": text}
+    return pgettext("quality document type with its indefinite article", "a %(type)s") % {"type": text}
 
 
 def quality_document_upload(
@@ -85,47 +92,49 @@ def quality_document_upload(
     `item` is left empty.
     """
     if not actor.can_manage_quality(supplier_id):
-        raise PermissionDenied("You may not upload quality documents for this supplier.")
+        raise PermissionDenied(_("You may not upload quality documents for this supplier."))
     supplier = Supplier.objects.filter(pk=supplier_id).first()
     if supplier is None:
-        raise PermissionDenied("You may not upload quality documents for this supplier.")
+        raise PermissionDenied(_("You may not upload quality documents for this supplier."))
     title, item, lot, purchase_order, shipment = (value.strip() for value in (title, item, lot, purchase_order, shipment))
     errors: dict[str, list[str]] = defaultdict(list)
     if document_type not in Type.values:
-        errors["document_type"].append(f"Choose a document type: {', '.join(Type.values)}.")
+        errors["document_type"].append(_("Choose a document type: %(types)s.") % {"types": ", ".join(Type.values)})
     if issued_on is None:
-        errors["issued_on"].append("Give the date the document was issued.")
+        errors["issued_on"].append(_("Give the date the document was issued."))
     elif expires_on is not None and expires_on < issued_on:
-        errors["expires_on"].append("The expiry date cannot be before the issue date.")
+        errors["expires_on"].append(_("The expiry date cannot be before the issue date."))
     for field, value in {"title": title, "item": item, "lot": lot}.items():
         if len(value) > MAX_LENGTHS[field]:
-            errors[field].append(f"At most {MAX_LENGTHS[field]} characters.")
+            errors[field].append(_("At most %(count)s characters.") % {"count": MAX_LENGTHS[field]})
     line = None
     if purchase_order or order_line is not None:
         if not purchase_order or order_line is None:
-            errors["order_line"].append("Give both the purchase order number and the line number, or neither.")
+            errors["order_line"].append(_("Give both the purchase order number and the line number, or neither."))
         else:
             line = (PurchaseOrderLine.objects.select_related("purchase_order")
                     .filter(purchase_order__supplier_id=supplier_id, purchase_order__number=purchase_order,
                             line_number=order_line).first())
             if line is None:
-                errors["order_line"].append(f"No order line {purchase_order}/{order_line} of yours.")
+                errors["order_line"].append(_("No order line %(order)s/%(line)s of yours.")
+                                            % {"order": purchase_order, "line": order_line})
             elif item and item != line.item:
-                errors["item"].append(f"Line {order_line} of {purchase_order} is for {line.item}, not {item}.")
+                errors["item"].append(_("Line %(line)s of %(order)s is for %(ordered)s, not %(item)s.")
+                                      % {"line": order_line, "order": purchase_order, "ordered": line.item, "item": item})
             else:
                 item = line.item
     if item and "item" not in errors and line is None and not PurchaseOrderLine.objects.filter(
             purchase_order__supplier_id=supplier_id, item=item).exists():
-        errors["item"].append(f"{item} is not an item you supply: none of your purchase orders names it.")
+        errors["item"].append(_("%(item)s is not an item you supply: none of your purchase orders names it.") % {"item": item})
     if lot and not item:
-        errors["lot"].append("Name the item the lot is of.")
+        errors["lot"].append(_("Name the item the lot is of."))
     shipped = None
     if shipment:
         shipped = Shipment.objects.filter(supplier_id=supplier_id, number=shipment).first()
         if shipped is None:
-            errors["shipment"].append(f"No shipment {shipment} of yours.")
+            errors["shipment"].append(_("No shipment %(number)s of yours.") % {"number": shipment})
     if errors:
-        raise InvalidDocument("The document cannot be uploaded.", details=dict(errors))
+        raise InvalidDocument(_("The document cannot be uploaded."), details=dict(errors))
 
     stored = store_upload(upload, folder=f"quality/{supplier_id}")
     try:
@@ -153,17 +162,18 @@ def quality_document_review(*, document_id: int, approve: bool, comment: str, ac
     """A buyer approves or rejects a document (a rejection says why); the supplier's quality and
     admin users are told by e-mail. A decided document may be decided again the other way."""
     if not actor.is_staff:
-        raise PermissionDenied("Only the buyer's staff review quality documents.")
+        raise PermissionDenied(_("Only the buyer's staff review quality documents."))
     comment = comment.strip()
     if not approve and not comment:
-        raise InvalidDocument("Say why the document is rejected.", details={"comment": ["Required when rejecting."]})
+        raise InvalidDocument(_("Say why the document is rejected."), details={"comment": [_("Required when rejecting.")]})
     decision = Review.APPROVED if approve else Review.REJECTED
     with transaction.atomic():
         document = QualityDocument.objects.select_for_update().select_related("supplier").filter(pk=document_id).first()
         if document is None:
-            raise NotFound(f"Quality document {document_id} not found.")
+            raise NotFound(_("Quality document %(document)s not found.") % {"document": document_id})
         if document.review_status == decision:
-            raise AlreadyDecided(f"Quality document {document_id} is already {document.get_review_status_display().lower()}.")
+            raise AlreadyDecided(_("Quality document %(document)s is already %(status)s.")
+                                 % {"document": document_id, "status": in_sentence(document.get_review_status_display())})
         before = {"review_status": document.review_status, "comment": document.review_comment}
         document.review_status = decision
         document.review_comment = comment

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collaboration import uploads
 from collaboration.actors import Actor
@@ -32,6 +33,7 @@ from collaboration.errors import (
     InvalidDocument,
     NotFound,
     PermissionDenied,
+    in_sentence,
 )
 from collaboration.models import Channel, IncidentAttachment, IncidentStep, QualityIncident
 from collaboration.notifications import notify_incident_after_commit
@@ -117,13 +119,14 @@ def quality_incident_reference_next(*, year: int | None = None) -> str:
 def quality_incident_open(*, document: QualityIncidentDocument, actor: Actor) -> OpenResult:
     """Open an incident and its four steps; the ERP sending the same document again is a no-op."""
     if not (actor.is_staff or actor.channel == Channel.ERP):
-        raise PermissionDenied("Only buyers and the ERP open quality incidents.")
+        raise PermissionDenied(_("Only buyers and the ERP open quality incidents."))
     with transaction.atomic():
         stored = QualityIncident.objects.select_for_update().filter(reference=document.reference).first()
         if stored is not None:
             if stored.content_hash != document.content_hash:
                 raise DocumentContentConflict(
-                    f"Incident {document.reference} is already open with other content; it cannot be changed by sending it again."
+                    _("Incident %(reference)s is already open with other content; it cannot be changed by sending it again.")
+                    % {"reference": document.reference}
                 )
             return OpenResult(stored, "unchanged")
         supplier, po = supplier_and_order(supplier_code=document.supplier, order_number=document.purchase_order)
@@ -151,32 +154,34 @@ def incident_step_answer(*, reference: str, kind: str, response: str, attachment
     response = (response or "").strip()
     errors = {}
     if not response:
-        errors["response"] = ["Write your answer; attachments alone are not enough."]
+        errors["response"] = [_("Write your answer; attachments alone are not enough.")]
     elif len(response) > MAX_RESPONSE_LENGTH:
-        errors["response"] = [f"At most {MAX_RESPONSE_LENGTH} characters; attach a document for more."]
+        errors["response"] = [_("At most %(count)s characters; attach a document for more.") % {"count": MAX_RESPONSE_LENGTH}]
     if len(attachments) > MAX_ATTACHMENTS:
-        errors["attachments"] = [f"At most {MAX_ATTACHMENTS} files per answer."]
+        errors["attachments"] = [_("At most %(count)s files per answer.") % {"count": MAX_ATTACHMENTS}]
     stored: list[uploads.StoredUpload] = []
     try:
         with transaction.atomic():
             incident = _incident_for_update(reference=reference, actor=actor)
             if not actor.can_manage_quality(incident.supplier_id):
-                raise PermissionDenied("Only your company's quality or admin users answer quality incidents.")
+                raise PermissionDenied(_("Only your company's quality or admin users answer quality incidents."))
             if errors:
-                raise InvalidDocument("The answer is not complete.", details=errors)
+                raise InvalidDocument(_("The answer is not complete."), details=errors)
             _refuse_if_closed(incident)
             steps = list(incident.steps.select_for_update().order_by("position"))
             step = _step(steps, kind, reference=reference)
             if step.status not in OPEN_FOR_ANSWER:
+                values = {"step": in_sentence(step.get_kind_display()), "status": in_sentence(step.get_status_display())}
                 raise StepNotOpen(
-                    f"The {step.get_kind_display().lower()} is {step.get_status_display().lower()}; "
-                    + ("the buyer reviews it now." if step.status == Step.ANSWERED else "there is nothing to answer.")
+                    (_("The %(step)s is %(status)s; the buyer reviews it now.") if step.status == Step.ANSWERED
+                     else _("The %(step)s is %(status)s; there is nothing to answer.")) % values
                 )
             missing = [other for other in steps if other.position < step.position and other.status not in DONE]
             if missing:
                 raise StepOutOfOrder(
-                    f"Answer the {missing[0].get_kind_display().lower()} first; the steps are answered in order.",
-                    details={"kind": [f"{missing[0].kind} comes first."]},
+                    _("Answer the %(step)s first; the steps are answered in order.")
+                    % {"step": in_sentence(missing[0].get_kind_display())},
+                    details={"kind": [_("%(kind)s comes first.") % {"kind": missing[0].kind}]},
                 )
             for upload in attachments:
                 stored.append(uploads.store_upload(upload, folder=f"incidents/{incident.supplier_id}"))
@@ -208,16 +213,17 @@ def incident_step_review(*, reference: str, kind: str, accept: bool, comment: st
     _require_buyer(actor)
     comment = (comment or "").strip()
     if not accept and not comment:
-        raise InvalidDocument("Say what is missing; the supplier sees your comment.",
-                              details={"comment": ["Required when returning."]})
+        raise InvalidDocument(_("Say what is missing; the supplier sees your comment."),
+                              details={"comment": [_("Required when returning.")]})
     with transaction.atomic():
         incident = _incident_for_update(reference=reference, actor=actor)
         _refuse_if_closed(incident)
         steps = list(incident.steps.select_for_update().order_by("position"))
         step = _step(steps, kind, reference=reference)
         if step.status != Step.ANSWERED:
-            raise StepNotAnswered(f"The {step.get_kind_display().lower()} is {step.get_status_display().lower()}; "
-                                  "only an answered step is reviewed.")
+            raise StepNotAnswered(_("The %(step)s is %(status)s; only an answered step is reviewed.")
+                                  % {"step": in_sentence(step.get_kind_display()),
+                                     "status": in_sentence(step.get_status_display())})
         step.status = Step.ACCEPTED if accept else Step.RETURNED
         step.buyer_comment = comment
         step.save(update_fields=["status", "buyer_comment"])
@@ -236,15 +242,16 @@ def incident_hold_decide(*, reference: str, decision: str, comment: str, actor: 
     _require_buyer(actor)
     comment = (comment or "").strip()
     if decision not in (Hold.RELEASED, Hold.SCRAPPED):
-        raise InvalidDocument("Decide released or scrapped.", details={"decision": ["Use released or scrapped."]})
+        raise InvalidDocument(_("Decide released or scrapped."), details={"decision": [_("Use released or scrapped.")]})
     if decision == Hold.SCRAPPED and not comment:
-        raise InvalidDocument("Say why the goods are scrapped; the supplier sees your comment.",
-                              details={"comment": ["Required when scrapping."]})
+        raise InvalidDocument(_("Say why the goods are scrapped; the supplier sees your comment."),
+                              details={"comment": [_("Required when scrapping.")]})
     with transaction.atomic():
         incident = _incident_for_update(reference=reference, actor=actor)
         if incident.hold_status != Hold.ON_HOLD:
             raise AlreadyDecided(
-                f"The goods of incident {incident.reference} are already {incident.get_hold_status_display().lower()}."
+                _("The goods of incident %(reference)s are already %(status)s.")
+                % {"reference": incident.reference, "status": in_sentence(incident.get_hold_status_display())}
             )
         incident.hold_status = decision
         incident.hold_decided_by = actor.user
@@ -280,12 +287,13 @@ def incident_close(*, reference: str, comment: str, actor: Actor) -> QualityInci
     _require_buyer(actor)
     comment = (comment or "").strip()
     if not comment:
-        raise InvalidDocument("Say why the incident is closed.", details={"comment": ["Required."]})
+        raise InvalidDocument(_("Say why the incident is closed."), details={"comment": [_("Required.")]})
     with transaction.atomic():
         incident = _incident_for_update(reference=reference, actor=actor)
         _refuse_if_closed(incident)
         if incident.hold_status == Hold.ON_HOLD:
-            raise HoldNotDecided(f"Release or scrap the goods of incident {incident.reference} before closing it.")
+            raise HoldNotDecided(_("Release or scrap the goods of incident %(reference)s before closing it.")
+                                 % {"reference": incident.reference})
         _close(incident, actor=actor, comment=comment)
         return incident
 
@@ -305,7 +313,7 @@ def _close(incident: QualityIncident, *, actor: Actor, comment: str) -> None:
 
 def _require_buyer(actor: Actor) -> None:
     if not actor.is_staff:
-        raise PermissionDenied("Only buyers review quality incidents and decide the hold.")
+        raise PermissionDenied(_("Only buyers review quality incidents and decide the hold."))
 
 
 def _incident_for_update(*, reference: str, actor: Actor) -> QualityIncident:
@@ -317,19 +325,20 @@ def _incident_for_update(*, reference: str, actor: Actor) -> QualityIncident:
         .first()
     )
     if incident is None:
-        raise NotFound(f"Quality incident {reference} not found.")
+        raise NotFound(_("Quality incident %(reference)s not found.") % {"reference": reference})
     return incident
 
 
 def _refuse_if_closed(incident: QualityIncident) -> None:
     if incident.status == QualityIncident.Status.CLOSED:
-        raise IncidentClosed(f"Incident {incident.reference} is closed.")
+        raise IncidentClosed(_("Incident %(reference)s is closed.") % {"reference": incident.reference})
 
 
 def _step(steps: list[IncidentStep], kind: str, *, reference: str) -> IncidentStep:
     step = next((step for step in steps if step.kind == kind), None)
     if step is None:
-        raise NotFound(f"Incident {reference} has no step {kind!r}; the steps are {', '.join(INCIDENT_STEPS)}.")
+        raise NotFound(_("Incident %(reference)s has no step %(kind)r; the steps are %(steps)s.")
+                       % {"reference": reference, "kind": kind, "steps": ", ".join(INCIDENT_STEPS)})
     return step
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collaboration import selectors
 from collaboration.actors import Actor
@@ -57,9 +58,9 @@ def shipment_cancel(*, number: str, supplier_id: int, actor: Actor) -> Shipment:
     with transaction.atomic():
         shipment = _shipment_for_update(number=number, supplier_id=supplier_id, actor=actor)
         if shipment is None:
-            raise NotFound(f"Shipment {number} not found.")
+            raise NotFound(_("Shipment %(number)s not found.") % {"number": number})
         if shipment.status == Shipment.Status.CANCELLED:
-            raise ShipmentClosed(f"Shipment {number} is already cancelled.")
+            raise ShipmentClosed(_("Shipment %(number)s is already cancelled.") % {"number": number})
         _refuse_if_received(shipment)
         was_submitted = shipment.status == Shipment.Status.SUBMITTED
         shipment.status = Shipment.Status.CANCELLED
@@ -74,14 +75,14 @@ def shipment_cancel(*, number: str, supplier_id: int, actor: Actor) -> Shipment:
 def _refuse_if_received(shipment: Shipment) -> None:
     if shipment_has_receipts(shipment):
         raise ShipmentClosed(
-            f"Shipment {shipment.number} has been received; it can no longer be corrected or cancelled."
-            " Tell the buyer about any difference."
+            _("Shipment %(number)s has been received; it can no longer be corrected or cancelled."
+              " Tell the buyer about any difference.") % {"number": shipment.number}
         )
 
 
 def _shipment_for_update(*, number: str, supplier_id: int, actor: Actor) -> Shipment | None:
     if not actor.can_ship(supplier_id):
-        raise PermissionDenied("You may not create or change shipments for this supplier.")
+        raise PermissionDenied(_("You may not create or change shipments for this supplier."))
     return Shipment.objects.select_for_update().filter(supplier_id=supplier_id, number=number).first()
 
 
@@ -91,14 +92,15 @@ def _save(*, document: ShipmentDocument, actor: Actor, submit: bool) -> Shipment
         supplier = next(iter(orders.values())).supplier
         shipment = _shipment_for_update(number=document.number, supplier_id=supplier.pk, actor=actor)
         if shipment is not None and shipment.status == Shipment.Status.CANCELLED:
-            raise ShipmentClosed(f"Shipment {document.number} was cancelled; use another number.")
+            raise ShipmentClosed(_("Shipment %(number)s was cancelled; use another number.") % {"number": document.number})
         if shipment is not None and shipment.status == Shipment.Status.SUBMITTED and not submit:
-            raise ShipmentClosed(f"Shipment {document.number} is submitted; submit a correction instead of a draft.")
+            raise ShipmentClosed(_("Shipment %(number)s is submitted; submit a correction instead of a draft.")
+                                 % {"number": document.number})
         if shipment is not None:
             _refuse_if_received(shipment)
         order_lines = _check_lines(document=document, orders=orders, supplier_id=supplier.pk, shipment=shipment)
         if submit and (unpacked := document.packing_differences()):
-            raise InvalidDocument("Pack every line completely before submitting.", details={
+            raise InvalidDocument(_("Pack every line completely before submitting."), details={
                 "lines": {str(position): {"quantity": [message]} for position, message in unpacked.items()}})
         if submit:
             _require_quality_documents(document=document, order_lines=order_lines, supplier_id=supplier.pk)
@@ -130,15 +132,15 @@ def _orders(*, document: ShipmentDocument, actor: Actor) -> dict[str, PurchaseOr
     visible = selectors.visible_to(PurchaseOrder.objects.select_related("supplier"), actor=actor)
     orders = {po.number: po for po in visible.filter(number__in=numbers)}
     errors = {
-        str(position): {"purchase_order": [f"No purchase order {line.purchase_order} of yours."]}
+        str(position): {"purchase_order": [_("No purchase order %(number)s of yours.") % {"number": line.purchase_order}]}
         for position, line in enumerate(document.lines)
         if line.purchase_order not in orders
     }
     if errors:
-        raise InvalidDocument("The shipment names orders that are not yours.", details={"lines": errors})
+        raise InvalidDocument(_("The shipment names orders that are not yours."), details={"lines": errors})
     if len({po.supplier_id for po in orders.values()}) > 1:
-        raise InvalidDocument("One shipment carries the orders of one supplier.",
-                              details={"lines": {"non_field_errors": ["Orders of several suppliers."]}})
+        raise InvalidDocument(_("One shipment carries the orders of one supplier."),
+                              details={"lines": {"non_field_errors": [_("Orders of several suppliers.")]}})
     return orders
 
 
@@ -150,7 +152,7 @@ def _check_lines(*, document: ShipmentDocument, orders: dict[str, PurchaseOrder]
         (line.purchase_order.number, line.line_number): line
         # Locked: two shipments of the same line are checked one after the other (open quantity).
         for line in PurchaseOrderLine.objects.select_for_update(of=("self",)).select_related("purchase_order").filter(
-            purchase_order__in=orders.values(), line_number__in={number for _, number in wanted}
+            purchase_order__in=orders.values(), line_number__in={number for _order, number in wanted}
         ).order_by("pk")
         if (line.purchase_order.number, line.line_number) in wanted
     }
@@ -165,13 +167,17 @@ def _check_lines(*, document: ShipmentDocument, orders: dict[str, PurchaseOrder]
         po = orders[entry.purchase_order]
         line = order_lines.get((entry.purchase_order, entry.order_line))
         if po.ship_to != document.ship_to:
-            problems["purchase_order"].append(f"{po.number} is delivered to {po.ship_to}, not {document.ship_to}.")
+            problems["purchase_order"].append(_("%(number)s is delivered to %(ship_to)s, not %(shipment_ship_to)s.")
+                                              % {"number": po.number, "ship_to": po.ship_to,
+                                                 "shipment_ship_to": document.ship_to})
         if line is None or line.is_cancelled:
-            problems["order_line"].append(f"{po.number} has no open line {entry.order_line}.")
+            problems["order_line"].append(_("%(number)s has no open line %(line)s.") % {"number": po.number, "line": entry.order_line})
         elif line.response_status == PurchaseOrderLine.ResponseStatus.REJECTED:
-            problems["order_line"].append(f"Line {entry.order_line} of {po.number} was rejected; it cannot be shipped.")
+            problems["order_line"].append(_("Line %(line)s of %(number)s was rejected; it cannot be shipped.")
+                                          % {"line": entry.order_line, "number": po.number})
         elif line.response_status != PurchaseOrderLine.ResponseStatus.CONFIRMED:
-            problems["order_line"].append(f"Line {entry.order_line} of {po.number} is not acknowledged yet.")
+            problems["order_line"].append(_("Line %(line)s of %(number)s is not acknowledged yet.")
+                                          % {"line": entry.order_line, "number": po.number})
         else:
             resolved[entry.line] = line
             this_shipment[line.pk] += entry.quantity
@@ -179,22 +185,25 @@ def _check_lines(*, document: ShipmentDocument, orders: dict[str, PurchaseOrder]
             allowed = open_quantity * (1 + policies.for_item(line.item).quantity_over_pct / Decimal(100))
             if this_shipment[line.pk] > allowed:
                 problems["quantity"].append(
-                    f"Open on line {entry.order_line} of {po.number}: {decimal_text(open_quantity)} {line.uom}"
-                    f" (up to {decimal_text(allowed.normalize())} with the over-delivery tolerance)."
+                    _("Open on line %(line)s of %(number)s: %(quantity)s %(uom)s"
+                      " (up to %(allowed)s with the over-delivery tolerance).")
+                    % {"line": entry.order_line, "number": po.number, "quantity": decimal_text(open_quantity),
+                       "uom": line.uom, "allowed": decimal_text(allowed.normalize())}
                 )
             rule = rules.get(line.item)
             if rule and rule.lot_controlled and not entry.lot:
-                problems["lot"].append(f"{line.item} is lot-controlled: name the lot.")
+                problems["lot"].append(_("%(item)s is lot-controlled: name the lot.") % {"item": line.item})
             if rule and rule.serial_controlled and (
                 entry.quantity != len(entry.serial_numbers) or len(set(entry.serial_numbers)) != len(entry.serial_numbers)
             ):
                 problems["serial_numbers"].append(
-                    f"{line.item} is serialised: list {decimal_text(entry.quantity)} different serial numbers."
+                    _("%(item)s is serialised: list %(quantity)s different serial numbers.")
+                    % {"item": line.item, "quantity": decimal_text(entry.quantity)}
                 )
         if problems:
             errors[str(position)] = dict(problems)
     if errors:
-        raise InvalidDocument("Some lines cannot be shipped.", details={"lines": errors})
+        raise InvalidDocument(_("Some lines cannot be shipped."), details={"lines": errors})
     return resolved
 
 
@@ -207,7 +216,7 @@ def _require_quality_documents(*, document: ShipmentDocument, order_lines: dict[
     )
     if missing:
         raise MissingDocuments(
-            "Some lines need quality documents before the shipment can be submitted.",
+            _("Some lines need quality documents before the shipment can be submitted."),
             details={"lines": {str(position): {"documents": [need.sentence for need in needs]}
                                for position, needs in missing.items()}},
             missing=[need for needs in missing.values() for need in needs],
@@ -230,17 +239,18 @@ def _ssccs(*, document: ShipmentDocument, shipment: Shipment | None, supplier) -
     reserved = _reserved_prefixes(supplier)
     for position, sscc in given.items():
         if sscc in repeated:
-            errors.setdefault(str(position), {})["sscc"] = [f"SSCC {sscc} is used twice in this shipment."]
+            errors.setdefault(str(position), {})["sscc"] = [_("SSCC %(sscc)s is used twice in this shipment.") % {"sscc": sscc}]
         elif sscc not in own and any(sscc[1:1 + len(prefix)] == prefix for prefix in reserved):
             # Serials under these prefixes are the portal's to hand out (to this supplier or others).
             # Checked before "already used", so nobody learns whether another supplier used one.
             errors.setdefault(str(position), {})["sscc"] = [
-                f"SSCC {sscc} lies under a GS1 Company Prefix the portal allocates from: leave the SSCC empty "
-                "to get one, or use one under your own prefix."]
+                _("SSCC %(sscc)s lies under a GS1 Company Prefix the portal allocates from: leave the SSCC empty "
+                  "to get one, or use one under your own prefix.") % {"sscc": sscc}]
         elif sscc in taken:
-            errors.setdefault(str(position), {})["sscc"] = [f"SSCC {sscc} is already used by another shipment."]
+            errors.setdefault(str(position), {})["sscc"] = [_("SSCC %(sscc)s is already used by another shipment.")
+                                                            % {"sscc": sscc}]
     if errors:
-        raise InvalidDocument("Some packages have an SSCC that cannot be used.", details={"packages": errors})
+        raise InvalidDocument(_("Some packages have an SSCC that cannot be used."), details={"packages": errors})
     # A draft saved again keeps the SSCCs allocated to its packages (by reference), so labels stay valid.
     kept = dict(Package.objects.filter(shipment=shipment).values_list("reference", "sscc")) if shipment else {}
     missing = [p for p, package in enumerate(document.packages) if not package.sscc and package.reference not in kept]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from collaboration.errors import InvalidDocument
 from collaboration.gs1 import InvalidNumber, company_prefix_validate, sscc_compose
@@ -20,12 +21,13 @@ def sscc_allocate(*, supplier: Supplier, count: int = 1) -> list[str]:
     The counter row is locked for the allocating transaction: concurrent callers queue, serials
     never repeat; a rolled-back caller gives its serials back, so they stay gap-free."""
     if not 1 <= count <= MAX_PER_CALL:
-        raise InvalidDocument(f"Ask for 1 to {MAX_PER_CALL} SSCCs at a time.", details={"count": ["Out of range."]})
+        raise InvalidDocument(_("Ask for 1 to %(max)s SSCCs at a time.") % {"max": MAX_PER_CALL},
+                              details={"count": [_("Out of range.")]})
     prefix = supplier.gs1_company_prefix or settings.GS1_COMPANY_PREFIX
     if not prefix:
         raise InvalidDocument(
-            "No GS1 Company Prefix for SSCCs: enter the supplier's own, or set GS1_COMPANY_PREFIX.",
-            details={"sscc": ["No GS1 Company Prefix is configured; enter SSCCs from your own labels."]},
+            _("No GS1 Company Prefix for SSCCs: enter the supplier's own, or set GS1_COMPANY_PREFIX."),
+            details={"sscc": [_("No GS1 Company Prefix is configured; enter SSCCs from your own labels.")]},
         )
     try:
         prefix = company_prefix_validate(prefix)

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from collaboration.actors import Actor
 from collaboration.audit import audit_record
@@ -23,7 +24,7 @@ from collaboration.models import Membership, Supplier
 
 def _require_admin(actor: Actor, supplier_id: int) -> None:
     if actor.role_for(supplier_id) != Membership.Role.ADMIN:
-        raise PermissionDenied("Only the supplier's admin users manage its users.")
+        raise PermissionDenied(_("Only the supplier's admin users manage its users."))
 
 
 def _lock_as_admin(actor: Actor, supplier_id: int) -> None:
@@ -34,7 +35,7 @@ def _lock_as_admin(actor: Actor, supplier_id: int) -> None:
     still_admin = Membership.objects.filter(user_id=getattr(actor.user, "pk", None), supplier_id=supplier_id,
                                             role=Membership.Role.ADMIN, is_active=True, user__is_active=True)
     if not still_admin.exists():
-        raise PermissionDenied("Only the supplier's admin users manage its users.")
+        raise PermissionDenied(_("Only the supplier's admin users manage its users."))
 
 
 def _membership_for_admin(membership_id: int, actor: Actor) -> Membership:
@@ -43,11 +44,11 @@ def _membership_for_admin(membership_id: int, actor: Actor) -> Membership:
     supplier_id = Membership.objects.filter(pk=membership_id, supplier_id__in=actor.supplier_ids).values_list(
         "supplier_id", flat=True).first()
     if supplier_id is None:
-        raise NotFound("User not found.")
+        raise NotFound(_("User not found."))
     _lock_as_admin(actor, supplier_id)
     membership = Membership.objects.select_for_update().select_related("user", "supplier").get(pk=membership_id)
     if membership.user_id == getattr(actor.user, "pk", None):
-        raise Conflict("You cannot change or deactivate your own access; ask another admin of your company.")
+        raise Conflict(_("You cannot change or deactivate your own access; ask another admin of your company."))
     return membership
 
 
@@ -66,16 +67,16 @@ def supplier_user_invite(*, supplier: Supplier, email: str, name: str, role: str
     try:
         validate_email(email)
     except ValidationError:
-        errors["email"] = ["Enter a valid e-mail address."]
+        errors["email"] = [_("Enter a valid e-mail address.")]
     if role not in Membership.Role.values:
-        errors["role"] = [f"Choose a role from: {', '.join(Membership.Role.values)}."]
+        errors["role"] = [_("Choose a role from: %(roles)s.") % {"roles": ", ".join(Membership.Role.values)}]
     User = get_user_model()
     if not errors and User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
         # Accounts are never shared between suppliers by invitation: another company's user could be taken over.
-        errors["email"] = ["This e-mail address already has an account. Ask the buyer's portal operator to add it."]
+        errors["email"] = [_("This e-mail address already has an account. Ask the buyer's portal operator to add it.")]
     if errors:
-        raise InvalidDocument("The user cannot be invited.", details=errors)
-    first_name, _, last_name = name.strip().partition(" ")
+        raise InvalidDocument(_("The user cannot be invited."), details=errors)
+    first_name, _space, last_name = name.strip().partition(" ")
     with transaction.atomic():
         _lock_as_admin(actor, supplier.pk)
         user = User(username=email, email=email, first_name=first_name[:150], last_name=last_name[:150])
@@ -88,9 +89,8 @@ def supplier_user_invite(*, supplier: Supplier, email: str, name: str, role: str
             "supplier": supplier, "user": user, "role": membership.get_role_display(), "url": invitation_url(user),
             "invited_by": actor.label,
         })
-        transaction.on_commit(lambda: send_mail(
-            f"Your access to the supplier portal for {supplier.name}", message, settings.DEFAULT_FROM_EMAIL, [email],
-        ))
+        subject = _("Your access to the supplier portal for %(supplier)s") % {"supplier": supplier.name}
+        transaction.on_commit(lambda: send_mail(subject, message, settings.DEFAULT_FROM_EMAIL, [email]))
     return membership
 
 
@@ -98,7 +98,7 @@ def supplier_user_set_role(*, membership_id: int, role: str, actor: Actor) -> Me
     with transaction.atomic():
         membership = _membership_for_admin(membership_id, actor)
         if role not in Membership.Role.values:
-            raise InvalidDocument(f"Choose a role from: {', '.join(Membership.Role.values)}.")
+            raise InvalidDocument(_("Choose a role from: %(roles)s.") % {"roles": ", ".join(Membership.Role.values)})
         if membership.role == role:
             return membership
         before = membership.role

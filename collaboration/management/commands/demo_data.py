@@ -15,6 +15,7 @@ from collaboration import services
 from collaboration.actors import Actor
 from collaboration.documents import parse_purchase_order, parse_shipment
 from collaboration.models import Channel, ItemRule, Membership, PurchaseOrder, Shipment, Supplier, TolerancePolicy
+from portal.models import AccountSettings
 
 DEMO_PASSWORD = "portal-demo-2026"
 EDI_PARTNER = ("7612345000004", "14")  # Alpenguss's UNB identity (a GLN)
@@ -100,6 +101,9 @@ class Command(BaseCommand):
                     user.set_password(DEMO_PASSWORD)
                     user.save()
                 Membership.objects.get_or_create(user=user, supplier=suppliers[code], defaults={"role": role})
+            # Alpenguss works in German: its clerk has chosen it on the settings page.
+            AccountSettings.objects.get_or_create(user=User.objects.get(username="sales@alpenguss.example"),
+                                                  defaults={"language": "de"})
             buyer, created = User.objects.get_or_create(
                 username=BUYER, defaults={"email": BUYER, "is_staff": True, "is_superuser": True}
             )
