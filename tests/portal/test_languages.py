@@ -69,7 +69,7 @@ def test_a_user_who_chose_german_gets_german_pages_dates_and_numbers(nordwerk, n
     page = client.get(reverse("collaboration:purchase-order-detail", args=["PO-DE1"]))
     text = page.content.decode()
     assert page["Content-Language"] == "de" and '<html lang="de">' in text
-    assert german("Purchase orders") in text
+    assert german("Purchase orders") in text and german("Your answer") in text and german("Revision history") in text
     po = nordwerk.purchase_orders.get()
     assert po.order_date.strftime("%d.%m.%Y") in text and po.order_date.isoformat() not in text
     assert f"{po.lines.get().quantity:.0f}".replace(".", ",") in text
