@@ -4,6 +4,8 @@ The rules (order of steps, who answers, which files) live in the quality inciden
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -36,7 +38,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     incidents = selectors.quality_incidents_for_actor(actor=_actor(request), status=status)
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "collaboration/incident_list.html", {
-        "page": page, "status": status, "statuses": QualityIncident.Status.choices,
+        "page": page, "status": status, "statuses": QualityIncident.Status.choices, "query": urlencode({"status": status}),
     })
 
 

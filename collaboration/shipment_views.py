@@ -52,7 +52,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
         shipments = shipments.filter(status=status)
     page = Paginator(shipments, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "collaboration/shipment_list.html", {
-        "page": page, "status": status, "statuses": Shipment.Status.choices,
+        "page": page, "status": status, "statuses": Shipment.Status.choices, "query": urlencode({"status": status}),
     })
 
 

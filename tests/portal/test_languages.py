@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from collaboration.models import QualityIncident, Shipment
 from portal.models import AccountSettings
 from tests.factories import create_purchase_order
 
@@ -73,6 +74,32 @@ def test_a_user_who_chose_german_gets_german_pages_dates_and_numbers(nordwerk, n
     po = nordwerk.purchase_orders.get()
     assert po.order_date.strftime("%d.%m.%Y") in text and po.order_date.isoformat() not in text
     assert f"{po.lines.get().quantity:.0f}".replace(".", ",") in text
+
+
+def test_the_shipment_quality_and_incident_pages_are_german_too(nordwerk, nordwerk_sales, client):
+    shipment = Shipment.objects.create(supplier=nordwerk, number="LS-1", status="submitted", ship_to="PLANT-1",
+                                       despatch_date=date(2027, 3, 1), expected_arrival=date(2027, 3, 3))
+    QualityIncident.objects.create(reference="QI-1", supplier=nordwerk, item="BRK-1", quantity_on_hold=5,
+                                   description="scratches", hold_status="on_hold", opened_channel="admin")
+    AccountSettings.objects.create(user=nordwerk_sales, language="de")
+    client.force_login(nordwerk_sales)
+    pages = {
+        reverse("collaboration:shipment-list"): ["Shipments", "New shipment from open lines", "Expected arrival"],
+        reverse("collaboration:shipment-detail", args=[shipment.number]): ["Receipt", "Packing list (PDF)", "Serial numbers",
+                                                                             "Not packed: the goods travel loose."],
+        reverse("collaboration:shipment-new"): ["New shipment"],
+        reverse("collaboration:shipment-upload"): ["Shipment from a spreadsheet", "Columns:"],
+        reverse("collaboration:incident-list"): ["Quality incidents", "Next step due"],
+        reverse("collaboration:incident-detail", args=["QI-1"]): ["Quantity on hold", "Non-conformance", "Your answer, step by step"],
+        reverse("collaboration:quality-document-list"): ["Quality documents", "Validity", "No quality documents yet."],
+        reverse("collaboration:quality-document-upload"): ["Upload a quality document"],
+    }
+    for url, texts in pages.items():
+        text = client.get(url).content.decode()
+        for english in texts:
+            assert german(english) in text, (url, english)
+            assert f">{english}<" not in text, (url, english)
+    assert "01.03.2027" in client.get(reverse("collaboration:shipment-list")).content.decode()
 
 
 def test_the_browser_language_applies_until_the_user_chooses(nordwerk_sales, client):
