@@ -233,7 +233,7 @@ def incident_step_review(*, reference: str, kind: str, accept: bool, comment: st
         if accept:
             _close_if_complete(incident, steps, actor=actor)
         else:
-            notify_incident_after_commit("incident_returned", incident.pk, step=step.get_kind_display(), comment=comment)
+            notify_incident_after_commit("incident_returned", incident.pk, step=step.kind, comment=comment)
         return step
 
 
@@ -276,7 +276,7 @@ def incident_hold_decide(*, reference: str, decision: str, comment: str, actor: 
         audit_record(actor=actor, action=f"quality_incident.hold_{decision}", obj=incident, supplier=incident.supplier,
                      before={"hold_status": Hold.ON_HOLD}, after={"hold_status": decision, "comment": comment},
                      purchase_order=_po_number(incident))
-        notify_incident_after_commit("incident_hold", incident.pk, decision=incident.get_hold_status_display().lower(),
+        notify_incident_after_commit("incident_hold", incident.pk, decision=incident.hold_status,
                                      comment=comment)
         _close_if_complete(incident, list(incident.steps.all()), actor=actor)
         return incident

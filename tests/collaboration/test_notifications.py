@@ -10,6 +10,7 @@ from collaboration.actors import Actor
 from collaboration.models import ExceptionCase, PurchaseOrder
 from collaboration.services import LineResponse
 from collaboration.tasks import send_acknowledgement_reminders
+from portal.models import AccountSettings
 from tests.factories import MembershipFactory, UserFactory, create_purchase_order
 
 
@@ -57,3 +58,18 @@ def test_reminder_is_sent_once_the_day_before_the_answer_is_due(mailbox, nordwer
     with django_capture_on_commit_callbacks(execute=True):
         assert send_acknowledgement_reminders() == 0
     assert len(mailbox) == 1 and "Reminder: please answer purchase order PO-1" in mailbox[0].subject
+
+
+def test_each_recipient_reads_the_mail_in_the_language_they_chose(mailbox, nordwerk, django_capture_on_commit_callbacks):
+    german = MembershipFactory(user=UserFactory(username="verkauf@nordwerk.example", email="verkauf@nordwerk.example"),
+                               supplier=nordwerk).user
+    AccountSettings.objects.create(user=german, language="de")
+    with django_capture_on_commit_callbacks(execute=True):
+        po = create_purchase_order("PO-7001", supplier=nordwerk)
+    by_recipient = {tuple(mail.to): mail for mail in mailbox}
+    assert set(by_recipient) == {("sales@nordwerk.example",), ("verkauf@nordwerk.example",)}  # one mail per language
+    english, deutsch = by_recipient[("sales@nordwerk.example",)], by_recipient[("verkauf@nordwerk.example",)]
+    assert english.subject == "New purchase order PO-7001 from your customer"
+    assert deutsch.subject == "Neue Bestellung PO-7001 von Ihrem Kunden"
+    assert po.acknowledgement_due.isoformat() in english.body
+    assert po.acknowledgement_due.strftime("%d.%m.%Y") in deutsch.body and "Lieferantenportal" in deutsch.body

@@ -14,6 +14,7 @@ from collaboration.errors import AlreadyDecided, InvalidDocument, NotFound, Perm
 from collaboration.models import AuditEvent, IncidentAttachment, IncidentStep, QualityIncident
 from collaboration.services.quality_incidents import HoldNotDecided, IncidentClosed, StepNotOpen, StepOutOfOrder
 from erp_bridge.models import OutboxMessage
+from portal.models import AccountSettings
 from tests.collaboration.test_uploads import pdf_bytes
 from tests.support.private_files import stored_files
 from tests.factories import MembershipFactory, UserFactory, create_purchase_order
@@ -208,6 +209,19 @@ def test_buyer_returns_a_step_with_a_comment_and_the_supplier_answers_again(inci
     services.incident_step_review(reference="NC-4711", kind="containment", accept=True, comment="", actor=buyer)
     assert step(incident, "containment").status == "accepted"
     assert step(incident, "containment").response == "Sorted: L-77 118 ok, 2 scrapped."
+
+
+def test_a_quality_user_who_chose_german_gets_the_incident_mails_in_german(incident, qa, qa_user, buyer, mails,
+                                                                          django_capture_on_commit_callbacks):
+    AccountSettings.objects.create(user=qa_user, language="de")
+    answer(incident, "containment", qa)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_step_review(reference="NC-4711", kind="containment", accept=False, comment="Mehr Details.", actor=buyer)
+    assert mails[-1].subject == "Reklamation NC-4711: Schritt „Sofortmaßnahme“ an Sie zurückgegeben"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_hold_decide(reference="NC-4711", decision="scrapped", comment="Nicht nacharbeitbar.", actor=buyer)
+    assert mails[-1].subject == "Reklamation NC-4711: gesperrte Ware verschrottet"
+    assert "(120 PCE von BRK-2201, Charge L-77) wurde verschrottet." in mails[-1].body
 
 
 def test_supplier_cannot_review_steps_or_decide_the_hold(incident, qa):
