@@ -15,7 +15,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from collaboration.actors import Actor
-from collaboration.documents import decimal_text
 from collaboration.errors import NotFound
 from collaboration.models import (
     Acknowledgement,
@@ -38,6 +37,7 @@ from collaboration.models import (
     Supplier,
     SupplierApiToken,
 )
+from portal.numbers import money_text, number_text
 
 
 def visible_to(queryset: QuerySet, *, actor: Actor) -> QuerySet:
@@ -218,17 +218,17 @@ def _line_view(po: PurchaseOrder, line: PurchaseOrderLine, base: str, *, can_ack
     draft = next((r for r in responses if r.acknowledgement.status == Acknowledgement.Status.DRAFT), None)
     latest = next((r for r in responses if r.acknowledgement.status != Acknowledgement.Status.DRAFT), None)
     shown = draft or latest
-    quantity, price = decimal_text(line.quantity), decimal_text(line.unit_price)
+    quantity, price = number_text(line.quantity), money_text(line.unit_price, po.currency)
     answer = shown.action if shown else ""
     schedule: tuple[ScheduleView, ...] = ()
     quantity_change = price_change = reason = ""
     if answer == AcknowledgementLine.Action.CHANGE:
         if shown.quantity != line.quantity:
-            quantity_change = _("qty %(old)s → %(new)s") % {"old": quantity, "new": decimal_text(shown.quantity)}
+            quantity_change = _("qty %(old)s → %(new)s") % {"old": quantity, "new": number_text(shown.quantity)}
         if shown.unit_price != line.unit_price:
-            price_change = _("price %(old)s → %(new)s") % {"old": price, "new": decimal_text(shown.unit_price)}
+            price_change = _("price %(old)s → %(new)s") % {"old": price, "new": money_text(shown.unit_price, po.currency)}
         schedule = tuple(
-            ScheduleView(_("%(quantity)s on %(date)s") % {"quantity": decimal_text(e.quantity),
+            ScheduleView(_("%(quantity)s on %(date)s") % {"quantity": number_text(e.quantity),
                                                            "date": date_format(e.date, "SHORT_DATE_FORMAT")},
                          e.date != line.requested_date)
             for e in shown.schedule_shown

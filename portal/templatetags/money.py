@@ -1,12 +1,11 @@
 """`{{ amount|money:currency }}`: an amount in its currency as the page's language writes it
-(1,234.50 EUR → "€1,234.50" in English, "1.234,50 €" in German), through Babel's CLDR data."""
+(1,234.50 EUR → "€1,234.50" in English, "1.234,50 €" in German); `{{ quantity|number }}` a quantity
+("1,234.5" / "1.234,5"). Both through `portal.numbers` (Babel's CLDR data)."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
-from babel.numbers import format_currency
 from django import template
-from django.utils import translation
+
+from portal.numbers import money_text, number_text
 
 
 register = template.Library()
@@ -14,12 +13,9 @@ register = template.Library()
 
 @register.filter
 def money(amount, currency: str) -> str:
-    if amount is None or amount == "":
-        return ""
-    try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
-        return str(amount)
-    locale = translation.to_locale(translation.get_language() or "en")
-    # Unit prices of small parts may carry more decimals than the currency's minor unit: keep them.
-    return format_currency(value, currency, locale=locale, decimal_quantization=False)
+    return money_text(amount, currency)
+
+
+@register.filter
+def number(value) -> str:
+    return number_text(value)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 
 from collaboration.models import QualityIncident, Shipment
 from portal.models import AccountSettings
+from portal.numbers import money_text
 from tests.factories import create_purchase_order
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,10 @@ def test_a_user_who_chose_german_gets_german_pages_dates_and_numbers(nordwerk, n
     po = nordwerk.purchase_orders.get()
     assert po.order_date.strftime("%d.%m.%Y") in text and po.order_date.isoformat() not in text
     assert f"{po.lines.get().quantity:.0f}".replace(".", ",") in text
+    line = po.lines.get()
+    with translation.override("de"):
+        price = money_text(line.unit_price, po.currency)
+    assert price == "3,85\xa0€" and f'<td class="num">{price}</td>' in text  # unit price as German writes it
 
 
 def test_the_shipment_quality_and_incident_pages_are_german_too(nordwerk, nordwerk_sales, client):
