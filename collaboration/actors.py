@@ -68,6 +68,13 @@ class Actor:
             return "ship" in self.scopes
         return role in (Membership.Role.ADMIN, Membership.Role.LOGISTICS, Membership.Role.SALES)
 
+    def can_commit_forecast(self, supplier_id: int) -> bool:
+        """Capacity commitments against forecasts: admin or sales users; tokens with 'plan'."""
+        role = self.memberships.get(supplier_id)
+        if role == TOKEN_ROLE:
+            return "plan" in self.scopes
+        return role in (Membership.Role.ADMIN, Membership.Role.SALES)
+
     def can_manage_quality(self, supplier_id: int) -> bool:
         """Quality documents and incident answers: admin or quality users; tokens with 'quality'."""
         role = self.memberships.get(supplier_id)

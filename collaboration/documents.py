@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Annotated, Any, Literal, TypeVar
@@ -179,6 +179,81 @@ class InvoiceStatusDocument(BaseModel):
     @cached_property
     def canonical(self) -> dict[str, Any]:
         return {**self.model_dump(exclude={"paid_on"}), "paid_on": self.paid_on.isoformat() if self.paid_on else None}
+
+    @cached_property
+    def content_hash(self) -> str:
+        return canonical_hash(self.canonical)
+
+
+class ForecastBucketDocument(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    start: IsoDate = Field(description="First day of the period; a month starts on its 1st.")
+    period: Literal["week", "month"]
+    quantity: Decimal = Field(max_digits=18, decimal_places=4, description="Demand in the period, a decimal string.")
+    zone: Literal["firm", "planned"] = Field(description="firm: the near horizon the buyer will order; planned: an outlook.")
+
+    @field_validator("quantity")
+    @classmethod
+    def _not_negative(cls, quantity: Decimal) -> Decimal:
+        if quantity < 0:
+            raise ValueError(_("A forecast quantity cannot be negative."))
+        return quantity
+
+    @model_validator(mode="after")
+    def _month_on_the_first(self) -> ForecastBucketDocument:
+        if self.period == "month" and self.start.day != 1:
+            raise ValueError(_("A monthly bucket starts on the 1st of its month."))
+        return self
+
+    @property
+    def end(self) -> date:
+        if self.period == "week":
+            return self.start + timedelta(days=6)
+        next_month = date(self.start.year + self.start.month // 12, self.start.month % 12 + 1, 1)
+        return next_month - timedelta(days=1)
+
+
+class ForecastDocument(BaseModel):
+    """One version of the planning system's forecast for an item at a ship-to: buckets in date order,
+    the firm zone first, then the planned one."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    supplier: Code = Field(description="The supplier's code.")
+    item: Code
+    ship_to: Code
+    version: int = Field(ge=1, le=2_147_483_647, description="Grows with every publication; older versions are refused.")
+    description: str = Field(default="", max_length=300)
+    uom: str = Field(min_length=1, max_length=10)
+    published_on: OptionalIsoDate = Field(default="", validate_default=True)
+    buckets: tuple[ForecastBucketDocument, ...] = Field(min_length=1, max_length=520)
+
+    @field_validator("buckets")
+    @classmethod
+    def _in_order(cls, buckets: tuple[ForecastBucketDocument, ...]):
+        for before, after in zip(buckets, buckets[1:]):
+            if after.start <= before.start:
+                raise ValueError(_("Buckets go backwards: %(after)s comes after %(before)s.")
+                                 % {"after": after.start.isoformat(), "before": before.start.isoformat()})
+            if after.start <= before.end:
+                raise ValueError(_("Buckets overlap: %(after)s starts before the bucket of %(before)s ends (%(end)s).")
+                                 % {"after": after.start.isoformat(), "before": before.start.isoformat(),
+                                    "end": before.end.isoformat()})
+            if before.zone == "planned" and after.zone == "firm":
+                raise ValueError(_("The firm zone comes first: the firm bucket %(after)s follows a planned one.")
+                                 % {"after": after.start.isoformat()})
+        return buckets
+
+    @cached_property
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "supplier": self.supplier, "item": self.item, "ship_to": self.ship_to, "version": self.version,
+            "description": self.description, "uom": self.uom,
+            "published_on": self.published_on.isoformat() if self.published_on else None,
+            "buckets": [{"start": b.start.isoformat(), "period": b.period, "quantity": decimal_text(b.quantity), "zone": b.zone}
+                        for b in self.buckets],
+        }
 
     @cached_property
     def content_hash(self) -> str:
@@ -431,6 +506,12 @@ def parse_receipt(data: Any, *, reference: str | None = None) -> ReceiptDocument
 def parse_invoice_status(data: Any, *, supplier: str | None = None, invoice_number: str | None = None) -> InvoiceStatusDocument:
     return parse_document(InvoiceStatusDocument, data, keys={"supplier": supplier, "invoice_number": invoice_number},
                           label=_("invoice status"))
+
+
+def parse_forecast(data: Any, *, supplier: str | None = None, ship_to: str | None = None,
+                   item: str | None = None) -> ForecastDocument:
+    return parse_document(ForecastDocument, data, keys={"supplier": supplier, "ship_to": ship_to, "item": item},
+                          label=_("forecast"))
 
 
 def parse_shipment(data: Any, *, number: str | None = None) -> ShipmentDocument:

@@ -325,6 +325,7 @@ class ExceptionCase(models.Model):
         RECEIPT_UNEXPECTED = "receipt_unexpected", _("Received goods no ASN announced")
         RECEIPT_WRONG_LOT = "receipt_wrong_lot", _("Received another lot than the ASN announced")
         RECEIPT_LATE = "receipt_late", _("Received after the committed date")
+        FORECAST_SHORTFALL = "forecast_shortfall", _("Commitment below the firm forecast")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -343,6 +344,7 @@ class ExceptionCase(models.Model):
     shipment = models.ForeignKey("Shipment", null=True, blank=True, on_delete=models.SET_NULL, related_name="exception_cases")
     shipment_line = models.ForeignKey("ShipmentLine", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     receipt = models.ForeignKey("Receipt", null=True, blank=True, on_delete=models.SET_NULL, related_name="exception_cases")
+    forecast = models.ForeignKey("Forecast", null=True, blank=True, on_delete=models.SET_NULL, related_name="exception_cases")
     summary = models.CharField(max_length=300)
     details = models.JSONField(default=dict, help_text="What the case is about: the order and the proposal, or the ASN and the receipt.")
     opened_at = models.DateTimeField(auto_now_add=True)
@@ -437,6 +439,84 @@ class InvoiceStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_number}: {self.status}"
+
+
+class Forecast(models.Model):
+    """The planning system's demand on one supplier for one item at one ship-to. Each version the
+    planning system publishes is kept (the waterfall compares them); `version` is the current one."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="forecasts")
+    item = models.CharField(max_length=35)
+    ship_to = models.CharField(max_length=35)
+    description = models.CharField(max_length=300, blank=True)
+    uom = models.CharField(max_length=10)
+    version = models.PositiveIntegerField(help_text="The current version; older versions are refused.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["supplier", "item", "ship_to"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "item", "ship_to"], name="forecast_unique_item_site"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier.code} {self.item} @ {self.ship_to} v{self.version}"
+
+
+class ForecastVersion(models.Model):
+    forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    published_on = models.DateField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["forecast", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["forecast", "version"], name="forecast_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.forecast_id} v{self.version}"
+
+
+class ForecastBucket(models.Model):
+    """One period of a forecast version with its quantity and zone, and the supplier's commitment to it."""
+
+    class Period(models.TextChoices):
+        WEEK = "week", _("Week")
+        MONTH = "month", _("Month")
+
+    class Zone(models.TextChoices):
+        FIRM = "firm", _("Firm")
+        PLANNED = "planned", _("Planned")
+
+    version = models.ForeignKey(ForecastVersion, on_delete=models.CASCADE, related_name="buckets")
+    start = models.DateField()
+    end = models.DateField(help_text="The last day of the period.")
+    period = models.CharField(max_length=5, choices=Period.choices)
+    zone = models.CharField(max_length=7, choices=Zone.choices)
+    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+    committed_quantity = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    commit_reason = models.CharField(max_length=300, blank=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    committed_by = models.CharField(max_length=150, blank=True, help_text="Who committed: a user or an API token.")
+
+    class Meta:
+        ordering = ["version", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "start"], name="forecast_bucket_unique_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start}..{self.end}: {self.quantity.normalize()}"
+
+    @property
+    def shortfall(self):
+        """How much less than the forecast is committed (0 when fully committed or not yet answered)."""
+        if self.committed_quantity is None:
+            return 0
+        return max(self.quantity - self.committed_quantity, 0)
 
 
 class ItemRule(models.Model):
@@ -743,6 +823,7 @@ class SupplierApiToken(models.Model):
         ACKNOWLEDGE = "acknowledge", _("Submit acknowledgements")
         SHIP = "ship", _("Create shipment notices")
         QUALITY = "quality", _("Upload quality documents, answer quality incidents")
+        PLAN = "plan", _("Read forecasts, commit capacity")
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)

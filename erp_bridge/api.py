@@ -1,5 +1,5 @@
-"""The ERP's API into the portal (bearer ERP token): purchase orders, receipts, invoice statuses and
-quality incidents.
+"""The ERP's API into the portal (bearer ERP token): purchase orders, receipts, invoice statuses,
+quality incidents and the planning system's forecasts.
 
 Each is a PUT of one canonical document, stored once: a repeat is a no-op whether or not it
 carries the same Idempotency-Key."""
@@ -16,10 +16,12 @@ from collaboration import services
 from collaboration.api import IDEMPOTENCY_KEY
 from collaboration.actors import Actor
 from collaboration.documents import (
+    ForecastDocument,
     InvoiceStatusDocument,
     PurchaseOrderDocument,
     QualityIncidentDocument,
     ReceiptDocument,
+    parse_forecast,
     parse_invoice_status,
     parse_purchase_order,
     parse_quality_incident,
@@ -170,3 +172,26 @@ class ErpQualityIncidentApi(ErpApiView):
         document = parse_quality_incident(request.data, reference=reference)
         result = services.quality_incident_open(document=document, actor=erp_actor(request))
         return _recorded(result, reference=result.incident.reference, supplier=document.supplier)
+
+
+class ErpForecastApi(ErpApiView):
+    @extend_schema(
+        request=ForecastDocument,
+        responses={
+            200: RecordOutput,
+            201: RecordOutput,
+            400: OpenApiResponse(description="Malformed document: buckets that overlap or go backwards, a negative "
+                                             "quantity, a planned bucket before a firm one; `errors` by field."),
+            409: OpenApiResponse(description="An older version, or the same version with other content."),
+            422: OpenApiResponse(description="Unknown supplier."),
+        },
+        operation_id="erp_forecast_record",
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def put(self, request: Request, supplier: str, ship_to: str, item: str) -> Response:
+        """One version of the planning system's forecast for an item at a ship-to (weekly or monthly
+        buckets, firm zone first); the supplier sees it with the change against the previous version."""
+        document = parse_forecast(request.data, supplier=supplier, ship_to=ship_to, item=item)
+        result = services.forecast_record(document=document, actor=erp_actor(request))
+        return _recorded(result, supplier=supplier, ship_to=ship_to, item=item, version=document.version)

@@ -130,20 +130,42 @@ def _append(path: Path, data: bytes, *, header: bytes = b"") -> None:
 
 
 class PlanningCsvConnector:
-    """`<dir>/planning-commitments.csv`: one row per committed delivery of each line of a
-    `commitment.decided` or `commitment.slipped` event (a rejected line has one row with no
-    commitment). Readers dedupe by event_id; days_late > 0 marks a slip."""
+    """CSV files for a planning system that reads files, beside the ERP's:
+
+    - `planning-commitments.csv`: one row per committed delivery of each line of a
+      `commitment.decided` or `commitment.slipped` event (a rejected line has one row with no
+      commitment); days_late > 0 marks a slip.
+    - `planning-forecast-commitments.csv`: one row per committed bucket of a `forecast.commitment`
+      event (the version's whole commitment: the latest event for a forecast version wins).
+
+    Readers dedupe by event_id."""
 
     COLUMNS = ["event_id", "event_type", "occurred_at", "purchase_order", "revision", "supplier", "line", "item",
                "decision", "requested_date", "requested_quantity", "committed_date", "committed_quantity", "days_late"]
+    FORECAST_COLUMNS = ["event_id", "occurred_at", "supplier", "item", "ship_to", "version", "uom", "bucket_start",
+                        "bucket_end", "zone", "forecast_quantity", "committed_quantity", "reason"]
 
     def __init__(self, *, directory: Path) -> None:
         self.path = Path(directory) / "planning-commitments.csv"
+        self.forecast_path = Path(directory) / "planning-forecast-commitments.csv"
 
     def send(self, envelope: dict) -> DeliveryResult:
         payload = envelope["payload"]
-        if "lines" not in payload:
-            return DeliveryResult(delivered=False, permanent=True, error=f"{envelope['type']} has no lines for the CSV feed")
+        if envelope["type"] == "forecast.commitment":
+            path, columns, rows = self.forecast_path, self.FORECAST_COLUMNS, self._forecast_rows(envelope)
+        elif "lines" in payload:
+            path, columns, rows = self.path, self.COLUMNS, self._line_rows(envelope)
+        else:
+            return DeliveryResult(delivered=False, permanent=True, error=f"{envelope['type']} has no rows for the CSV feed")
+        try:
+            _append(path, _csv_text(rows).encode(), header=_csv_text([columns]).encode())
+        except OSError as exc:
+            return unreachable(exc)
+        return DeliveryResult(delivered=True)
+
+    @staticmethod
+    def _line_rows(envelope: dict) -> list[list]:
+        payload = envelope["payload"]
         rows = []
         for line in payload["lines"]:
             base = [envelope["id"], envelope["type"], envelope["occurred_at"], payload["purchase_order"],
@@ -151,11 +173,15 @@ class PlanningCsvConnector:
                     line["requested_date"], line["requested_quantity"]]
             for entry in line["committed"] or [{"date": "", "quantity": ""}]:
                 rows.append(base + [entry["date"], entry["quantity"], line["days_late"]])
-        try:
-            _append(self.path, _csv_text(rows).encode(), header=_csv_text([self.COLUMNS]).encode())
-        except OSError as exc:
-            return unreachable(exc)
-        return DeliveryResult(delivered=True)
+        return rows
+
+    @staticmethod
+    def _forecast_rows(envelope: dict) -> list[list]:
+        payload = envelope["payload"]
+        base = [envelope["id"], envelope["occurred_at"], payload["supplier"], payload["item"], payload["ship_to"],
+                payload["version"], payload["uom"]]
+        return [base + [bucket["start"], bucket["end"], bucket["zone"], bucket["forecast"], bucket["committed"], bucket["reason"]]
+                for bucket in payload["buckets"]]
 
 
 def _csv_text(rows: list[list]) -> str:

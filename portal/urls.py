@@ -41,6 +41,11 @@ api_v1 = [
         erp_api.ErpInvoiceStatusApi.as_view(),
         name="erp-invoice-status",
     ),
+    path(
+        "erp/suppliers/<str:supplier>/forecasts/<str:ship_to>/<str:item>",
+        erp_api.ErpForecastApi.as_view(),
+        name="erp-forecast",
+    ),
 ]
 
 urlpatterns = [

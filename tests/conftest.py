@@ -120,3 +120,23 @@ def mails(db, mailoutbox, settings):
     app.conf.task_always_eager = True
     yield mailoutbox
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def api_client_for(db):
+    """`api_client_for(supplier, scopes=[...])`: an API client holding a new token of that supplier."""
+    from rest_framework.test import APIClient
+
+    from collaboration import services
+    from collaboration.actors import Actor
+
+    def make(supplier, *, scopes=("read",)):
+        admin = MembershipFactory(user=UserFactory(username=f"token-admin@{supplier.code.lower()}.example"),
+                                  supplier=supplier, role="admin").user
+        _, raw = services.api_token_create(supplier=supplier, name="system link", scopes=list(scopes), expires_at=None,
+                                           actor=Actor.for_user(admin, channel="portal"))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return client
+
+    return make

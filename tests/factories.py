@@ -80,3 +80,24 @@ def create_purchase_order(number: str = "PO-7001", *, supplier: Supplier, **kwar
         document=parse_purchase_order(data), actor=Actor.system("test", channel=Channel.ERP)
     )
     return result.purchase_order
+
+
+def forecast_document(item: str = "BRK-2201", *, supplier: str = "NORDWERK", ship_to: str = "PLANT-1", version: int = 1,
+                      start: date = date(2027, 1, 4), quantities=("400", "400", "300", "300"), firm: int = 2,
+                      **overrides) -> dict:
+    """A weekly forecast from the planning system: one bucket per quantity from `start`, the first
+    `firm` of them firm."""
+    return {
+        "supplier": supplier, "item": item, "ship_to": ship_to, "version": version, "uom": "PCE",
+        "description": "Brake caliper bracket",
+        "buckets": [{"start": (start + timedelta(weeks=i)).isoformat(), "period": "week", "quantity": str(quantity),
+                     "zone": "firm" if i < firm else "planned"} for i, quantity in enumerate(quantities)],
+        **overrides,
+    }
+
+
+def create_forecast(item: str = "BRK-2201", **kwargs):
+    from collaboration.documents import parse_forecast
+
+    document = parse_forecast(forecast_document(item, **kwargs))
+    return services.forecast_record(document=document, actor=Actor.system("planning", channel=Channel.ERP)).forecast

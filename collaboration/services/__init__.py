@@ -15,6 +15,7 @@ from collaboration.services.api_tokens import api_token_authenticate, api_token_
 from collaboration.services.decisions import exception_case_decide, exception_case_resolve
 from collaboration.services.deliveries import delivery_failure_close_cases, delivery_failure_open_case
 from collaboration.services.erp_documents import RecordResult, invoice_status_record, receipt_record
+from collaboration.services.forecasts import CommitmentInput, ForecastResult, forecast_commit, forecast_record
 from collaboration.services.quality_documents import (
     quality_document_expiry_reminders,
     quality_document_review,
@@ -33,6 +34,10 @@ from collaboration.services.sscc import sscc_allocate
 from collaboration.services.purchase_orders import UpsertResult, purchase_order_upsert, purchase_orders_upsert
 
 __all__ = [
+    "CommitmentInput",
+    "ForecastResult",
+    "forecast_commit",
+    "forecast_record",
     "LineResponse",
     "RecordResult",
     "ScheduleInput",

@@ -89,3 +89,21 @@ def test_on_time_orders_carry_no_alert(nordwerk, nordwerk_sales, client, admin_c
     client.force_login(nordwerk_sales)
     assert "late-alert" not in client.get("/purchase-orders/PO-7002/").content.decode()
     assert "PO-7002" not in admin_client.get("/admin/collaboration/purchaseorder/?commitment=late").content.decode()
+
+
+def test_forecast_commitments_reach_the_planning_csv_feed(nordwerk, nordwerk_sales, settings):
+    from collaboration.services import CommitmentInput
+    from tests.factories import create_forecast
+
+    forecast = create_forecast()
+    services.forecast_commit(supplier_id=nordwerk.pk, item=forecast.item, ship_to=forecast.ship_to, version=1,
+                             actor=Actor.for_user(nordwerk_sales, channel="portal"),
+                             commitments=[CommitmentInput(date(2027, 1, 4), Decimal("350"), "Tooling change")])
+    message = OutboxMessage.objects.get(type="forecast.commitment")
+    assert relay.deliver(message.id).status == "delivered"
+    with open(settings.ERP_FILE_DIR / "planning-forecast-commitments.csv", newline="") as feed:
+        rows = list(csv.DictReader(feed))
+    assert [(r["item"], r["ship_to"], r["version"], r["bucket_start"], r["bucket_end"], r["zone"], r["forecast_quantity"],
+             r["committed_quantity"], r["reason"]) for r in rows] == [
+        ("BRK-2201", "PLANT-1", "1", "2027-01-04", "2027-01-10", "firm", "400", "350", "Tooling change")]
+    assert rows[0]["event_id"] == str(message.id)

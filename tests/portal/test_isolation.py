@@ -72,6 +72,7 @@ ERP_ROUTES = {
     "api-v1:erp-quality-incident": lambda b: {"reference": b.incident},
     "api-v1:erp-receipt": lambda b: {"reference": "GR-B"},
     "api-v1:erp-invoice-status": lambda b: {"supplier": "ALPENGUSS", "invoice_number": "INV-B"},
+    "api-v1:erp-forecast": lambda b: {"supplier": "ALPENGUSS", "ship_to": "PLANT-1", "item": "AL-1"},
 }
 # Buyers' pages: a supplier's user is sent to the admin's login.
 STAFF_ROUTES = {

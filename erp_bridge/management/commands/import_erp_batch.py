@@ -1,5 +1,5 @@
-"""Import ERP batch files: JSON lines of `{"type": "purchase_order" | "receipt" | "invoice_status",
-"document": {...}}`, each applied through the same services as the ERP API.
+"""Import ERP batch files: JSON lines of `{"type": "purchase_order" | "receipt" | "invoice_status" |
+"forecast", "document": {...}}`, each applied through the same services as the ERP API.
 
 Re-importing a file changes nothing (every document is stored once). A bad line (malformed JSON,
 unknown type, a document the service refuses) fails alone and is named as file:line; the others
@@ -19,6 +19,7 @@ from collaboration import services
 from collaboration.actors import Actor
 from collaboration.documents import (
     PurchaseOrderDocument,
+    parse_forecast,
     parse_invoice_status,
     parse_purchase_order,
     parse_receipt,
@@ -49,7 +50,7 @@ class LineError(Exception):
 
 
 class Command(BaseCommand):
-    help = "Import ERP batch files (JSON lines of purchase orders, receipts and invoice statuses)."
+    help = "Import ERP batch files (JSON lines of purchase orders, receipts, invoice statuses and forecasts)."
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="A batch file (JSON lines).")
@@ -93,6 +94,8 @@ class Command(BaseCommand):
                 self._upsert_orders(orders, actor)
                 if kind == "receipt":
                     result = services.receipt_record(document=parse_receipt(document), actor=actor)
+                elif kind == "forecast":
+                    result = services.forecast_record(document=parse_forecast(document), actor=actor)
                 else:
                     result = services.invoice_status_record(document=parse_invoice_status(document), actor=actor)
             except (LineError, DomainError) as error:
@@ -124,7 +127,7 @@ class Command(BaseCommand):
         self.progress.update(1)
 
 
-TYPES = ("purchase_order", "receipt", "invoice_status")
+TYPES = ("purchase_order", "receipt", "invoice_status", "forecast")
 
 
 def _entry(data: bytes) -> tuple[str, object]:
