@@ -1,6 +1,14 @@
 from django.urls import path, register_converter
 
-from collaboration import incident_views, quality_views, scorecard_views, shipment_views, user_views, views
+from collaboration import (
+    forecast_views,
+    incident_views,
+    quality_views,
+    scorecard_views,
+    shipment_views,
+    user_views,
+    views,
+)
 
 
 class SpreadsheetFormat:
@@ -45,6 +53,9 @@ urlpatterns = [
     path("quality/incidents/<str:reference>/", incident_views.incident_detail, name="incident-detail"),
     path("quality/incidents/<str:reference>/steps/<str:kind>/answer/", incident_views.incident_step_answer,
          name="incident-step-answer"),
+    path("forecasts/", forecast_views.forecast_list, name="forecast-list"),
+    path("forecasts/forecasts.<sheet:fmt>", forecast_views.forecast_download, name="forecast-download"),
+    path("forecasts/<int:pk>/", forecast_views.forecast_detail, name="forecast-detail"),
     path("scorecards/", scorecard_views.scorecards, name="scorecards"),
     path("account/users/", user_views.supplier_user_list, name="supplier-user-list"),
     path("account/users/<int:membership_id>/role/", user_views.supplier_user_role, name="supplier-user-role"),

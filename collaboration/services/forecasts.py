@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from collaboration.actors import Actor
 from collaboration.audit import audit_record
@@ -165,8 +165,12 @@ def _check(commitments: list[CommitmentInput], buckets: dict[date, ForecastBucke
         if not problems:
             del errors[key]
     if errors:
-        raise InvalidDocument(_("The commitment was not stored: %(count)s bucket(s) need attention.") % {"count": len(errors)},
-                              details={"commitments": errors})
+        raise InvalidDocument(not_stored_message(len(errors)), details={"commitments": errors})
+
+
+def not_stored_message(count: int) -> str:
+    return ngettext("The commitment was not stored: %(count)s bucket needs attention.",
+                    "The commitment was not stored: %(count)s buckets need attention.", count) % {"count": count}
 
 
 def _commitment_payload(forecast: Forecast, buckets: list[ForecastBucket]) -> dict:

@@ -20,6 +20,7 @@ from collaboration.documents import parse_quality_incident, parse_shipment
 from collaboration.models import (
     Acknowledgement,
     AuditEvent,
+    ForecastBucket,
     IncidentAttachment,
     PurchaseOrder,
     QualityDocument,
@@ -31,7 +32,7 @@ from collaboration.services import LineResponse
 from erp_bridge.models import OutboxMessage
 from tests.collaboration.test_shipments import DESPATCH
 from tests.collaboration.test_uploads import pdf_bytes
-from tests.factories import MembershipFactory, UserFactory, create_purchase_order
+from tests.factories import MembershipFactory, UserFactory, create_forecast, create_purchase_order
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ROLES = ["admin", "sales", "logistics", "quality"]
@@ -65,6 +66,7 @@ SUPPLIER_ROUTES = {
     "collaboration:api-token-revoke": lambda b: {"token_id": b.token},
     "collaboration:supplier-user-role": lambda b: {"membership_id": b.membership},
     "collaboration:supplier-user-access": lambda b: {"membership_id": b.membership},
+    "collaboration:forecast-detail": lambda b: {"pk": b.forecast},
 }
 # The ERP's own endpoints: no supplier user or supplier token may use them at all.
 ERP_ROUTES = {
@@ -84,6 +86,7 @@ NOT_AN_OBJECT = {
     "password_reset_confirm": "a signed reset link for one user, not a supplier's object",
     "collaboration:open-lines-download": "the file format of the user's own open lines",
     "collaboration:shipment-template": "the file format of an empty template",
+    "collaboration:forecast-download": "the file format of the user's own forecasts",
 }
 
 
@@ -115,6 +118,7 @@ class SupplierObjects:
     attachment: int
     token: int
     membership: int  # the logistics user's
+    forecast: int
 
 
 def member(supplier, role: str):
@@ -150,7 +154,8 @@ def supplier_objects(supplier, tag: str) -> SupplierObjects:
                                   attachments=[SimpleUploadedFile("sort.pdf", pdf_bytes(), content_type="application/pdf")])
     token, _ = services.api_token_create(supplier=supplier, name="Its system", scopes=["read"], expires_at=None,
                                          actor=actors["admin"])
-    return SupplierObjects(users=users, order=order, open_order=open_order, shipment=shipment.number, document=document.pk,
+    forecast = create_forecast("BRK-2201", supplier=supplier.code)
+    return SupplierObjects(forecast=forecast.pk, users=users, order=order, open_order=open_order, shipment=shipment.number, document=document.pk,
                            incident=incident, attachment=IncidentAttachment.objects.get(step__incident__reference=incident).pk,
                            token=token.pk, membership=users["logistics"].memberships.get().pk)
 
@@ -172,6 +177,8 @@ def snapshot(supplier) -> dict:
         "steps": sorted(QualityIncident.objects.filter(supplier=supplier).values_list("steps__kind", "steps__status")),
         "tokens": sorted(SupplierApiToken.objects.filter(supplier=supplier).values_list("id", "revoked_at")),
         "users": sorted(supplier.memberships.values_list("user__username", "role", "is_active", "user__is_active")),
+        "forecasts": sorted(ForecastBucket.objects.filter(version__forecast__supplier=supplier)
+                            .values_list("id", "committed_quantity", "commit_reason")),
         "audit": AuditEvent.objects.filter(supplier=supplier).count(),
         "events": OutboxMessage.objects.count(),
     }

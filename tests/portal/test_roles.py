@@ -14,6 +14,7 @@ from collaboration import services
 from collaboration.actors import Actor
 from collaboration.models import (
     AcknowledgementLine,
+    ForecastBucket,
     IncidentStep,
     Membership,
     PurchaseOrder,
@@ -57,6 +58,9 @@ PORTAL_ACTIONS = [
     Action("collaboration:shipment-cancel", frozenset({"admin", "logistics", "sales"}), {},
            lambda o: Shipment.objects.get(number=o.shipment, supplier__code="NORDWERK").status == "cancelled",
            "You may not create or change shipments"),
+    Action("collaboration:forecast-detail", SALES, {"version": 1, "action": "full"},
+           lambda o: ForecastBucket.objects.filter(version__forecast=o.forecast, committed_quantity__isnull=False).exists(),
+           "sales or admin users commit capacity against forecasts"),
     Action("collaboration:api-token-revoke", frozenset({"admin"}), {},
            lambda o: SupplierApiToken.objects.get(pk=o.token).revoked_at is not None, "admin users manage API tokens"),
     Action("collaboration:supplier-user-role", frozenset({"admin"}), {"role": "quality"},
@@ -98,7 +102,7 @@ def test_each_action_is_refused_to_the_roles_that_may_not_and_done_by_one_that_m
         client.post(url, action.data)
         client.logout()
         assert action.done(own), (action.route, "not done by", sorted(action.allowed)[-1])
-    assert refused == sum(len(set(ROLES) - a.allowed) for a in PORTAL_ACTIONS) == 18
+    assert refused == sum(len(set(ROLES) - a.allowed) for a in PORTAL_ACTIONS) == 20
 
 
 def test_the_shipment_editor_is_for_those_who_ship(own, client):
