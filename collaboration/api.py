@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.views import APIView
 
+from collaboration import forecasts as forecast_reads
 from collaboration import selectors, services
 from collaboration.actors import Actor
 from collaboration.documents import INCIDENT_STEPS, ShipmentDocument, parse_shipment
@@ -24,6 +25,7 @@ from collaboration.models import (
     Acknowledgement,
     AcknowledgementLine,
     Channel,
+    ForecastBucket,
     IncidentStep,
     Package,
     PurchaseOrder,
@@ -551,3 +553,97 @@ class QualityIncidentStepAnswerApi(APIView):
         services.incident_step_answer(reference=reference, kind=kind, response=data.validated_data["response"],
                                       attachments=data.validated_data["attachments"], actor=actor)
         return Response(QualityIncidentOutput(selectors.quality_incident_detail(actor=actor, reference=reference)).data)
+
+
+class ForecastSummaryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    supplier = serializers.CharField(source="supplier.code")
+    item = serializers.CharField()
+    ship_to = serializers.CharField()
+    description = serializers.CharField()
+    uom = serializers.CharField()
+    version = serializers.IntegerField(help_text="The current version: commitments name it.")
+    updated_at = serializers.DateTimeField()
+
+
+class ForecastBucketOutput(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    period = serializers.ChoiceField(choices=ForecastBucket.Period.choices)
+    zone = serializers.ChoiceField(choices=ForecastBucket.Zone.choices)
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True)
+    previous_quantity = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True, allow_null=True,
+                                                 help_text="The same period in the previous version; null if it had none.")
+    committed_quantity = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True, allow_null=True)
+    commit_reason = serializers.CharField()
+
+
+class ForecastOutput(ForecastSummaryOutput):
+    published_on = serializers.DateField(allow_null=True)
+    buckets = ForecastBucketOutput(many=True)
+
+
+def forecast_body(forecast) -> dict:
+    detail = forecast_reads.forecast_detail(forecast)
+    buckets = [{"start": v.bucket.start, "end": v.bucket.end, "period": v.bucket.period, "zone": v.bucket.zone,
+                "quantity": v.bucket.quantity, "previous_quantity": v.previous,
+                "committed_quantity": v.bucket.committed_quantity, "commit_reason": v.bucket.commit_reason}
+               for v in detail.buckets]
+    forecast.published_on, forecast.buckets = detail.version.published_on, buckets
+    return ForecastOutput(forecast).data
+
+
+class ForecastCursor(CursorPagination):
+    ordering = ("item", "ship_to", "id")
+    page_size = 100
+
+
+class ForecastListApi(ListAPIView):
+    """The current forecasts of the token's supplier (or the user's suppliers), by item."""
+
+    serializer_class = ForecastSummaryOutput
+    pagination_class = ForecastCursor
+    token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.PLAN)
+
+    def get_queryset(self):
+        return forecast_reads.forecasts_for_actor(actor=api_actor(self.request), query=self.request.query_params.get("q", ""))
+
+
+class ForecastApi(APIView):
+    token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.PLAN)
+
+    @extend_schema(responses=ForecastOutput)
+    def get(self, request: Request, pk: int) -> Response:
+        """One forecast's current version, each period with the previous version's quantity and the commitment."""
+        return Response(forecast_body(forecast_reads.forecast_get(actor=api_actor(request), pk=pk)))
+
+
+class CommitmentEntryInput(serializers.Serializer):
+    start = serializers.DateField(help_text="The period's first day, as in the forecast.")
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, min_value=0)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300,
+                                   help_text="Required when the quantity is below the forecast.")
+
+
+class CommitmentInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The version committed to; an older one is refused (409).")
+    commitments = CommitmentEntryInput(many=True, allow_empty=False)
+
+
+class ForecastCommitmentApi(APIView):
+    @extend_schema(request=CommitmentInput, responses=ForecastOutput, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        """Commit capacity to periods of the current version (needs the 'plan' scope): the forecast
+        quantity, or less with a reason. Below the firm zone, the buyer is told at once."""
+        actor = api_actor(request)
+        forecast = forecast_reads.forecast_get(actor=actor, pk=pk)
+        body = CommitmentInput(data=request.data)
+        if not body.is_valid():
+            raise InvalidDocument("The commitment is not valid.", details=body.errors)
+        data = body.validated_data
+        services.forecast_commit(
+            supplier_id=forecast.supplier_id, item=forecast.item, ship_to=forecast.ship_to, version=data["version"], actor=actor,
+            commitments=[services.CommitmentInput(e["start"], e["quantity"], e["reason"]) for e in data["commitments"]])
+        forecast.refresh_from_db()
+        return Response(forecast_body(forecast))

@@ -130,8 +130,11 @@ def api_client_for(db):
     from collaboration import services
     from collaboration.actors import Actor
 
+    made = []
+
     def make(supplier, *, scopes=("read",)):
-        admin = MembershipFactory(user=UserFactory(username=f"token-admin@{supplier.code.lower()}.example"),
+        made.append(supplier)
+        admin = MembershipFactory(user=UserFactory(username=f"token-admin-{len(made)}@{supplier.code.lower()}.example"),
                                   supplier=supplier, role="admin").user
         _, raw = services.api_token_create(supplier=supplier, name="system link", scopes=list(scopes), expires_at=None,
                                            actor=Actor.for_user(admin, channel="portal"))

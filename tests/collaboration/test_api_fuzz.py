@@ -30,17 +30,18 @@ def fuzz_credentials(db, in_process_requests, nordwerk, nordwerk_sales, django_u
     from collaboration.actors import Actor
     from collaboration.models import Membership
     from erp_bridge.tokens import erp_token_create
-    from tests.factories import create_purchase_order
+    from tests.factories import create_forecast, create_purchase_order
 
     Membership.objects.filter(user=nordwerk_sales).update(role="admin")
     nordwerk_sales.refresh_from_db()
     _, supplier_token = services.api_token_create(
-        supplier=nordwerk, name="fuzz", scopes=["read", "acknowledge", "ship", "quality"], expires_at=None,
+        supplier=nordwerk, name="fuzz", scopes=["read", "acknowledge", "ship", "quality", "plan"], expires_at=None,
         actor=Actor.for_user(nordwerk_sales, channel="portal"),
     )
     _, erp_token = erp_token_create(name="fuzz-erp")
     for number in ("PO-1", "PO-2"):
         create_purchase_order(number, supplier=nordwerk, line_count=2)
+    create_forecast()  # the first forecast: id 1 on a fresh database, which the fuzzer tries often
     return {"supplier": supplier_token, "erp": erp_token}
 
 

@@ -67,6 +67,8 @@ SUPPLIER_ROUTES = {
     "collaboration:supplier-user-role": lambda b: {"membership_id": b.membership},
     "collaboration:supplier-user-access": lambda b: {"membership_id": b.membership},
     "collaboration:forecast-detail": lambda b: {"pk": b.forecast},
+    "api-v1:forecast": lambda b: {"pk": b.forecast},
+    "api-v1:forecast-commitments": lambda b: {"pk": b.forecast},
 }
 # The ERP's own endpoints: no supplier user or supplier token may use them at all.
 ERP_ROUTES = {
@@ -217,6 +219,7 @@ def test_every_route_with_a_reference_is_covered():
 BODIES = {
     "api-v1:acknowledgement-create": {"revision": 1, "lines": [{"line": 10, "action": "accept"}]},
     "api-v1:quality-incident-step-answer": {"response": "Root cause found."},
+    "api-v1:forecast-commitments": {"version": 1, "commitments": [{"start": "2027-01-04", "quantity": "400"}]},
     # Shipment numbers are each supplier's own: A may announce an ASN-B of its own, never with B's order lines.
     "api-v1:shipment": {"number": "ASN-B", "ship_to": "PLANT-1", "despatch_date": DESPATCH.isoformat(),
                         "expected_arrival": DESPATCH.isoformat(), "status": "submitted",
