@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Literal
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from pydantic import Field
@@ -17,6 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.views import APIView
 
 from collaboration import forecasts as forecast_reads
+from collaboration import inventory as inventory_reads
 from collaboration import selectors, services
 from collaboration.actors import Actor
 from collaboration.documents import INCIDENT_STEPS, ShipmentDocument, parse_shipment
@@ -647,3 +649,44 @@ class ForecastCommitmentApi(APIView):
             commitments=[services.CommitmentInput(e["start"], e["quantity"], e["reason"]) for e in data["commitments"]])
         forecast.refresh_from_db()
         return Response(forecast_body(forecast))
+
+
+class InventoryPositionOutput(serializers.Serializer):
+    supplier = serializers.CharField(source="position.supplier.code")
+    item = serializers.CharField(source="position.item")
+    site = serializers.CharField(source="position.site")
+    uom = serializers.CharField(source="position.uom")
+    on_hand = serializers.DecimalField(source="position.on_hand", max_digits=18, decimal_places=4, coerce_to_string=True)
+    in_transit = serializers.DecimalField(source="position.in_transit", max_digits=18, decimal_places=4, coerce_to_string=True)
+    consignment = serializers.DecimalField(source="position.consignment", max_digits=18, decimal_places=4, coerce_to_string=True)
+    min_level = serializers.DecimalField(source="position.min_level", max_digits=18, decimal_places=4, coerce_to_string=True)
+    max_level = serializers.DecimalField(source="position.max_level", max_digits=18, decimal_places=4, coerce_to_string=True,
+                                         allow_null=True)
+    below_minimum = serializers.BooleanField(source="position.below_minimum")
+    days_of_cover = serializers.DecimalField(source="cover.days", max_digits=8, decimal_places=1, coerce_to_string=True,
+                                             allow_null=True, help_text="Null without a forecast.")
+    cover_beyond_horizon = serializers.BooleanField(source="cover.beyond_horizon",
+                                                    help_text="The stock outlasts the whole forecast.")
+    as_of = serializers.DateTimeField(source="position.as_of")
+
+
+class InventoryCursor(CursorPagination):
+    ordering = ("item", "site", "id")
+    page_size = 100
+
+
+class InventoryPositionListApi(ListAPIView):
+    """The supplier's items in the buyer's stock, with days of cover against the current forecast;
+    `?below_minimum=1` for those under their minimum."""
+
+    serializer_class = InventoryPositionOutput
+    pagination_class = InventoryCursor
+    token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.PLAN)
+
+    def get_queryset(self):
+        return inventory_reads.positions_for_actor(actor=api_actor(self.request),
+                                                   below_minimum=self.request.query_params.get("below_minimum") == "1")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return inventory_reads.position_rows(list(page), today=timezone.localdate()) if page is not None else None

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cached_property
 from typing import Annotated, Any, Literal, TypeVar
@@ -253,6 +253,61 @@ class ForecastDocument(BaseModel):
             "published_on": self.published_on.isoformat() if self.published_on else None,
             "buckets": [{"start": b.start.isoformat(), "period": b.period, "quantity": decimal_text(b.quantity), "zone": b.zone}
                         for b in self.buckets],
+        }
+
+    @cached_property
+    def content_hash(self) -> str:
+        return canonical_hash(self.canonical)
+
+
+Quantity = Annotated[Decimal, Field(max_digits=18, decimal_places=4, description="A decimal string, not negative.")]
+
+
+def _not_negative(value: Decimal | None) -> Decimal | None:
+    if value is not None and value < 0:
+        raise ValueError(_("A stock quantity cannot be negative."))
+    return value
+
+
+StockQuantity = Annotated[Quantity, AfterValidator(_not_negative)]
+
+
+class InventoryPositionDocument(BaseModel):
+    """The ERP's count of one supplier's item at one site."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    supplier: Code = Field(description="The supplier's code.")
+    item: Code
+    site: Code = Field(description="The plant or warehouse (a ship-to).")
+    uom: str = Field(min_length=1, max_length=10)
+    as_of: datetime = Field(description="When it was counted (ISO 8601 with a time zone); an older count is refused.")
+    on_hand: StockQuantity
+    in_transit: StockQuantity = Decimal(0)
+    consignment: StockQuantity = Field(default=Decimal(0), description="Consignment or vendor-managed stock at the site.")
+    min_level: StockQuantity = Decimal(0)
+    max_level: StockQuantity | None = None
+
+    @field_validator("as_of")
+    @classmethod
+    def _aware(cls, as_of: datetime) -> datetime:
+        if as_of.tzinfo is None:
+            raise ValueError(_("Give the time zone, e.g. 2026-11-23T06:00:00Z."))
+        return as_of
+
+    @model_validator(mode="after")
+    def _levels(self) -> InventoryPositionDocument:
+        if self.max_level is not None and self.max_level < self.min_level:
+            raise ValueError(_("The maximum level cannot be below the minimum level."))
+        return self
+
+    @cached_property
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "supplier": self.supplier, "item": self.item, "site": self.site, "uom": self.uom,
+            "as_of": self.as_of.astimezone(timezone.utc).isoformat(),
+            **{name: decimal_text(getattr(self, name)) for name in ("on_hand", "in_transit", "consignment", "min_level")},
+            "max_level": decimal_text(self.max_level) if self.max_level is not None else None,
         }
 
     @cached_property
@@ -512,6 +567,12 @@ def parse_forecast(data: Any, *, supplier: str | None = None, ship_to: str | Non
                    item: str | None = None) -> ForecastDocument:
     return parse_document(ForecastDocument, data, keys={"supplier": supplier, "ship_to": ship_to, "item": item},
                           label=_("forecast"))
+
+
+def parse_inventory_position(data: Any, *, supplier: str | None = None, site: str | None = None,
+                             item: str | None = None) -> InventoryPositionDocument:
+    return parse_document(InventoryPositionDocument, data, keys={"supplier": supplier, "site": site, "item": item},
+                          label=_("inventory position"))
 
 
 def parse_shipment(data: Any, *, number: str | None = None) -> ShipmentDocument:

@@ -519,6 +519,47 @@ class ForecastBucket(models.Model):
         return max(self.quantity - self.committed_quantity, 0)
 
 
+class InventoryPosition(models.Model):
+    """The ERP's latest stock of one supplier's item at one site: on hand, in transit, and consignment /
+    vendor-managed stock, with the minimum and maximum levels agreed for it."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="inventory_positions")
+    item = models.CharField(max_length=35)
+    site = models.CharField(max_length=35, help_text="The buyer's plant or warehouse (a ship-to).")
+    uom = models.CharField(max_length=10)
+    on_hand = models.DecimalField(max_digits=18, decimal_places=4)
+    in_transit = models.DecimalField(max_digits=18, decimal_places=4, default=0)
+    consignment = models.DecimalField(max_digits=18, decimal_places=4, default=0,
+                                      help_text="Consignment or vendor-managed stock at the site, still the supplier's.")
+    min_level = models.DecimalField(max_digits=18, decimal_places=4, default=0)
+    max_level = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    as_of = models.DateTimeField(help_text="When the ERP counted it; an older count is refused.")
+    content_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["supplier", "item", "site"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "item", "site"], name="inventory_unique_item_site"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier.code} {self.item} @ {self.site}: {self.on_hand.normalize()} {self.uom}"
+
+    @property
+    def at_site(self):
+        """What the site holds: on hand plus consignment stock."""
+        return self.on_hand + self.consignment
+
+    @property
+    def below_minimum(self) -> bool:
+        return self.at_site < self.min_level
+
+    @property
+    def above_maximum(self) -> bool:
+        return self.max_level is not None and self.at_site > self.max_level
+
+
 class ItemRule(models.Model):
     """What shipping an item requires: lot numbers, serial numbers."""
 

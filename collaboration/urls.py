@@ -3,6 +3,7 @@ from django.urls import path, register_converter
 from collaboration import (
     forecast_views,
     incident_views,
+    inventory_views,
     quality_views,
     scorecard_views,
     shipment_views,
@@ -56,6 +57,7 @@ urlpatterns = [
     path("forecasts/", forecast_views.forecast_list, name="forecast-list"),
     path("forecasts/forecasts.<sheet:fmt>", forecast_views.forecast_download, name="forecast-download"),
     path("forecasts/<int:pk>/", forecast_views.forecast_detail, name="forecast-detail"),
+    path("inventory/", inventory_views.inventory_list, name="inventory-list"),
     path("scorecards/", scorecard_views.scorecards, name="scorecards"),
     path("account/users/", user_views.supplier_user_list, name="supplier-user-list"),
     path("account/users/<int:membership_id>/role/", user_views.supplier_user_role, name="supplier-user-role"),

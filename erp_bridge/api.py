@@ -1,5 +1,5 @@
 """The ERP's API into the portal (bearer ERP token): purchase orders, receipts, invoice statuses,
-quality incidents and the planning system's forecasts.
+quality incidents, inventory positions and the planning system's forecasts.
 
 Each is a PUT of one canonical document, stored once: a repeat is a no-op whether or not it
 carries the same Idempotency-Key."""
@@ -17,11 +17,13 @@ from collaboration.api import IDEMPOTENCY_KEY
 from collaboration.actors import Actor
 from collaboration.documents import (
     ForecastDocument,
+    InventoryPositionDocument,
     InvoiceStatusDocument,
     PurchaseOrderDocument,
     QualityIncidentDocument,
     ReceiptDocument,
     parse_forecast,
+    parse_inventory_position,
     parse_invoice_status,
     parse_purchase_order,
     parse_quality_incident,
@@ -195,3 +197,26 @@ class ErpForecastApi(ErpApiView):
         document = parse_forecast(request.data, supplier=supplier, ship_to=ship_to, item=item)
         result = services.forecast_record(document=document, actor=erp_actor(request))
         return _recorded(result, supplier=supplier, ship_to=ship_to, item=item, version=document.version)
+
+
+class ErpInventoryPositionApi(ErpApiView):
+    @extend_schema(
+        request=InventoryPositionDocument,
+        responses={
+            200: RecordOutput,
+            201: RecordOutput,
+            400: OpenApiResponse(description="Malformed document (a negative quantity, a maximum below the minimum, "
+                                             "a time without a zone); `errors` by field."),
+            409: OpenApiResponse(description="An older count, or the same count time with other figures."),
+            422: OpenApiResponse(description="Unknown supplier."),
+        },
+        operation_id="erp_inventory_position_record",
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def put(self, request: Request, supplier: str, site: str, item: str) -> Response:
+        """The latest count of a supplier's item at a site: on hand, in transit, consignment / vendor-managed
+        stock, with its minimum and maximum levels."""
+        document = parse_inventory_position(request.data, supplier=supplier, site=site, item=item)
+        result = services.inventory_position_record(document=document, actor=erp_actor(request))
+        return _recorded(result, supplier=supplier, site=site, item=item)

@@ -33,6 +33,7 @@ api_v1 = [
         collaboration_api.QualityIncidentStepAnswerApi.as_view(),
         name="quality-incident-step-answer",
     ),
+    path("inventory", collaboration_api.InventoryPositionListApi.as_view(), name="inventory-list"),
     path("forecasts", collaboration_api.ForecastListApi.as_view(), name="forecast-list"),
     path("forecasts/<int:pk>", collaboration_api.ForecastApi.as_view(), name="forecast"),
     path("forecasts/<int:pk>/commitments", collaboration_api.ForecastCommitmentApi.as_view(), name="forecast-commitments"),
@@ -43,6 +44,11 @@ api_v1 = [
         "erp/suppliers/<str:supplier>/invoices/<str:invoice_number>/status",
         erp_api.ErpInvoiceStatusApi.as_view(),
         name="erp-invoice-status",
+    ),
+    path(
+        "erp/suppliers/<str:supplier>/inventory/<str:site>/<str:item>",
+        erp_api.ErpInventoryPositionApi.as_view(),
+        name="erp-inventory-position",
     ),
     path(
         "erp/suppliers/<str:supplier>/forecasts/<str:ship_to>/<str:item>",

@@ -15,6 +15,7 @@ from collaboration.services.api_tokens import api_token_authenticate, api_token_
 from collaboration.services.decisions import exception_case_decide, exception_case_resolve
 from collaboration.services.deliveries import delivery_failure_close_cases, delivery_failure_open_case
 from collaboration.services.erp_documents import RecordResult, invoice_status_record, receipt_record
+from collaboration.services.inventory import inventory_position_record
 from collaboration.services.forecasts import CommitmentInput, ForecastResult, forecast_commit, forecast_record
 from collaboration.services.quality_documents import (
     quality_document_expiry_reminders,
@@ -38,6 +39,7 @@ __all__ = [
     "ForecastResult",
     "forecast_commit",
     "forecast_record",
+    "inventory_position_record",
     "LineResponse",
     "RecordResult",
     "ScheduleInput",

@@ -24,13 +24,13 @@ from collaboration.errors import (
     UnknownPurchaseOrder,
     UnknownSupplier,
 )
-from collaboration.models import InvoiceStatus, PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine, Supplier
+from collaboration.models import InventoryPosition, InvoiceStatus, PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine, Supplier
 from collaboration.services.receipt_matching import receipt_match
 
 
 @dataclass(frozen=True)
 class RecordResult:
-    obj: Receipt | InvoiceStatus
+    obj: Receipt | InvoiceStatus | InventoryPosition
     outcome: str  # "created", "updated" or "unchanged"
 
 

@@ -77,6 +77,7 @@ ERP_ROUTES = {
     "api-v1:erp-receipt": lambda b: {"reference": "GR-B"},
     "api-v1:erp-invoice-status": lambda b: {"supplier": "ALPENGUSS", "invoice_number": "INV-B"},
     "api-v1:erp-forecast": lambda b: {"supplier": "ALPENGUSS", "ship_to": "PLANT-1", "item": "AL-1"},
+    "api-v1:erp-inventory-position": lambda b: {"supplier": "ALPENGUSS", "site": "PLANT-1", "item": "AL-1"},
 }
 # Buyers' pages: a supplier's user is sent to the admin's login.
 STAFF_ROUTES = {

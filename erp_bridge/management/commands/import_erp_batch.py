@@ -1,5 +1,5 @@
 """Import ERP batch files: JSON lines of `{"type": "purchase_order" | "receipt" | "invoice_status" |
-"forecast", "document": {...}}`, each applied through the same services as the ERP API.
+"forecast" | "inventory_position", "document": {...}}`, each applied through the same services as the ERP API.
 
 Re-importing a file changes nothing (every document is stored once). A bad line (malformed JSON,
 unknown type, a document the service refuses) fails alone and is named as file:line; the others
@@ -20,6 +20,7 @@ from collaboration.actors import Actor
 from collaboration.documents import (
     PurchaseOrderDocument,
     parse_forecast,
+    parse_inventory_position,
     parse_invoice_status,
     parse_purchase_order,
     parse_receipt,
@@ -50,7 +51,7 @@ class LineError(Exception):
 
 
 class Command(BaseCommand):
-    help = "Import ERP batch files (JSON lines of purchase orders, receipts, invoice statuses and forecasts)."
+    help = "Import ERP batch files (JSON lines of purchase orders, receipts, invoice statuses, forecasts and inventory positions)."
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="A batch file (JSON lines).")
@@ -96,6 +97,8 @@ class Command(BaseCommand):
                     result = services.receipt_record(document=parse_receipt(document), actor=actor)
                 elif kind == "forecast":
                     result = services.forecast_record(document=parse_forecast(document), actor=actor)
+                elif kind == "inventory_position":
+                    result = services.inventory_position_record(document=parse_inventory_position(document), actor=actor)
                 else:
                     result = services.invoice_status_record(document=parse_invoice_status(document), actor=actor)
             except (LineError, DomainError) as error:
@@ -127,7 +130,7 @@ class Command(BaseCommand):
         self.progress.update(1)
 
 
-TYPES = ("purchase_order", "receipt", "invoice_status", "forecast")
+TYPES = ("purchase_order", "receipt", "invoice_status", "forecast", "inventory_position")
 
 
 def _entry(data: bytes) -> tuple[str, object]:
