@@ -75,6 +75,13 @@ class Actor:
             return "plan" in self.scopes
         return role in (Membership.Role.ADMIN, Membership.Role.SALES)
 
+    def can_invoice(self, supplier_id: int) -> bool:
+        """Invoices: admin or sales users; tokens with 'invoice'."""
+        role = self.memberships.get(supplier_id)
+        if role == TOKEN_ROLE:
+            return "invoice" in self.scopes
+        return role in (Membership.Role.ADMIN, Membership.Role.SALES)
+
     def can_manage_quality(self, supplier_id: int) -> bool:
         """Quality documents and incident answers: admin or quality users; tokens with 'quality'."""
         role = self.memberships.get(supplier_id)

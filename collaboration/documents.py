@@ -315,6 +315,53 @@ class InventoryPositionDocument(BaseModel):
         return canonical_hash(self.canonical)
 
 
+class InvoiceLineDocument(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    purchase_order: Code
+    line: int = Field(ge=1, le=999999, description="The purchase order line invoiced.")
+    quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
+    unit_price: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    reason: str = Field(default="", max_length=300,
+                        description="Why the price or quantity differs from the order or the receipt; required then.")
+
+
+class InvoiceDocument(BaseModel):
+    """A supplier's invoice: lines against its order lines, optionally for one shipment."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    number: Code = Field(description="The supplier's invoice number, unique per supplier.")
+    invoice_date: IsoDate
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code; the orders' currency.")
+    tax_rate: Decimal = Field(default=Decimal(0), ge=0, le=100, max_digits=5, decimal_places=2,
+                              description="VAT in percent of the net amount.")
+    shipment: str = Field(default="", max_length=35, description="The shipment notice invoiced, if the invoice is for one.")
+    lines: tuple[InvoiceLineDocument, ...] = Field(min_length=1, max_length=2000)
+
+    @field_validator("lines")
+    @classmethod
+    def _each_order_line_once(cls, lines: tuple[InvoiceLineDocument, ...]):
+        keys = [(line.purchase_order, line.line) for line in lines]
+        repeated = sorted({f"{po}/{line}" for po, line in keys if keys.count((po, line)) > 1})
+        if repeated:
+            raise ValueError(_("Invoice each order line once; repeated: %(repeated)s.") % {"repeated": ", ".join(repeated)})
+        return lines
+
+    @cached_property
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "number": self.number, "invoice_date": self.invoice_date.isoformat(), "currency": self.currency,
+            "tax_rate": decimal_text(self.tax_rate), "shipment": self.shipment,
+            "lines": [{"purchase_order": line.purchase_order, "line": line.line, "quantity": decimal_text(line.quantity),
+                       "unit_price": decimal_text(line.unit_price), "reason": line.reason} for line in self.lines],
+        }
+
+    @cached_property
+    def content_hash(self) -> str:
+        return canonical_hash(self.canonical)
+
+
 # The whole-shipment rules' messages: the shipment spreadsheet recognises them (in any language) to
 # put each on the row of the package or column it is about.
 EXPECTED_ARRIVAL_BEFORE_DESPATCH = gettext_lazy("The expected arrival cannot be before the despatch date.")
@@ -573,6 +620,10 @@ def parse_inventory_position(data: Any, *, supplier: str | None = None, site: st
                              item: str | None = None) -> InventoryPositionDocument:
     return parse_document(InventoryPositionDocument, data, keys={"supplier": supplier, "site": site, "item": item},
                           label=_("inventory position"))
+
+
+def parse_invoice(data: Any, *, number: str | None = None) -> InvoiceDocument:
+    return parse_document(InvoiceDocument, data, keys={"number": number}, label=_("invoice"))
 
 
 def parse_shipment(data: Any, *, number: str | None = None) -> ShipmentDocument:

@@ -326,6 +326,7 @@ class ExceptionCase(models.Model):
         RECEIPT_WRONG_LOT = "receipt_wrong_lot", _("Received another lot than the ASN announced")
         RECEIPT_LATE = "receipt_late", _("Received after the committed date")
         FORECAST_SHORTFALL = "forecast_shortfall", _("Commitment below the firm forecast")
+        INVOICE_DIFFERENCE = "invoice_difference", _("Invoice outside price or quantity tolerance")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -345,6 +346,7 @@ class ExceptionCase(models.Model):
     shipment_line = models.ForeignKey("ShipmentLine", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     receipt = models.ForeignKey("Receipt", null=True, blank=True, on_delete=models.SET_NULL, related_name="exception_cases")
     forecast = models.ForeignKey("Forecast", null=True, blank=True, on_delete=models.SET_NULL, related_name="exception_cases")
+    invoice = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="exception_cases")
     summary = models.CharField(max_length=300)
     details = models.JSONField(default=dict, help_text="What the case is about: the order and the proposal, or the ASN and the receipt.")
     opened_at = models.DateTimeField(auto_now_add=True)
@@ -558,6 +560,57 @@ class InventoryPosition(models.Model):
     @property
     def above_maximum(self) -> bool:
         return self.max_level is not None and self.at_site > self.max_level
+
+
+class Invoice(models.Model):
+    """A supplier's invoice against its order lines, submitted through the portal, the API or EDIFACT
+    INVOIC; the ERP's word on it arrives as an InvoiceStatus with the same supplier and number."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=35)
+    invoice_date = models.DateField()
+    currency = models.CharField(max_length=3)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0, help_text="VAT in percent of the net amount.")
+    shipment = models.ForeignKey("Shipment", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
+    net_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    tax_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    submitted_by = models.CharField(max_length=150, help_text="A user, an API token or an EDI partner.")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "number"], name="invoice_unique_number_per_supplier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier.code} {self.number}"
+
+    @property
+    def gross_amount(self) -> Decimal:
+        return self.net_amount + self.tax_amount
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="invoice_lines")
+    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+    unit_price = models.DecimalField(max_digits=18, decimal_places=6)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    reason = models.CharField(max_length=300, blank=True, help_text="Why the line differs from the order or the receipt.")
+    differences = models.JSONField(default=list, help_text="What lay outside tolerance when it was submitted.")
+
+    class Meta:
+        ordering = ["invoice", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "line_number"], name="invoice_line_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}/{self.line_number}"
 
 
 class ItemRule(models.Model):
@@ -865,6 +918,7 @@ class SupplierApiToken(models.Model):
         SHIP = "ship", _("Create shipment notices")
         QUALITY = "quality", _("Upload quality documents, answer quality incidents")
         PLAN = "plan", _("Read forecasts, commit capacity")
+        INVOICE = "invoice", _("Submit invoices")
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)

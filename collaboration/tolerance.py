@@ -65,14 +65,20 @@ def breaches(
                 "date", line.requested_date.isoformat(), promised.isoformat(), f"{days:+d} days",
                 f"{policy.days_earlier} days earlier / {policy.days_later} days later",
             ))
-    price_pct = _pct(unit_price, line.unit_price)
-    within_pct = -policy.price_under_pct <= price_pct <= policy.price_over_pct
-    within_abs = policy.price_abs is not None and abs(unit_price - line.unit_price) <= policy.price_abs
-    if not (within_pct or within_abs):
-        allowed = f"-{policy.price_under_pct} % / +{policy.price_over_pct} %"
-        if policy.price_abs is not None:
-            allowed += f" or ±{decimal_text(policy.price_abs)}"
-        found.append(Breach(
-            "unit_price", decimal_text(line.unit_price), decimal_text(unit_price), f"{price_pct:+.2f} %", allowed
-        ))
+    price = price_breach(policy=policy, ordered=line.unit_price, proposed=unit_price)
+    if price is not None:
+        found.append(price)
     return found
+
+
+def price_breach(*, policy: TolerancePolicy, ordered: Decimal, proposed: Decimal) -> Breach | None:
+    """A price outside the policy's percentages (and its absolute amount, if it has one), else None."""
+    price_pct = _pct(proposed, ordered)
+    within_pct = -policy.price_under_pct <= price_pct <= policy.price_over_pct
+    within_abs = policy.price_abs is not None and abs(proposed - ordered) <= policy.price_abs
+    if within_pct or within_abs:
+        return None
+    allowed = f"-{policy.price_under_pct} % / +{policy.price_over_pct} %"
+    if policy.price_abs is not None:
+        allowed += f" or ±{decimal_text(policy.price_abs)}"
+    return Breach("unit_price", decimal_text(ordered), decimal_text(proposed), f"{price_pct:+.2f} %", allowed)

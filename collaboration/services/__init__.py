@@ -16,6 +16,7 @@ from collaboration.services.decisions import exception_case_decide, exception_ca
 from collaboration.services.deliveries import delivery_failure_close_cases, delivery_failure_open_case
 from collaboration.services.erp_documents import RecordResult, invoice_status_record, receipt_record
 from collaboration.services.inventory import inventory_position_record
+from collaboration.services.invoices import DuplicateInvoice, invoice_match, invoice_submit
 from collaboration.services.forecasts import CommitmentInput, ForecastResult, forecast_commit, forecast_record
 from collaboration.services.quality_documents import (
     quality_document_expiry_reminders,
@@ -40,6 +41,9 @@ __all__ = [
     "forecast_commit",
     "forecast_record",
     "inventory_position_record",
+    "invoice_match",
+    "invoice_submit",
+    "DuplicateInvoice",
     "LineResponse",
     "RecordResult",
     "ScheduleInput",
