@@ -19,16 +19,18 @@ from rest_framework.views import APIView
 
 from collaboration import forecasts as forecast_reads
 from collaboration import inventory as inventory_reads
+from collaboration import invoices as invoice_reads
 from collaboration import selectors, services
 from collaboration.actors import Actor
-from collaboration.documents import INCIDENT_STEPS, ShipmentDocument, parse_shipment
-from collaboration.errors import InvalidDocument
+from collaboration.documents import INCIDENT_STEPS, InvoiceDocument, ShipmentDocument, parse_invoice, parse_shipment
+from collaboration.errors import InvalidDocument, NotFound
 from collaboration.models import (
     Acknowledgement,
     AcknowledgementLine,
     Channel,
     ForecastBucket,
     IncidentStep,
+    InvoiceStatus,
     Package,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -690,3 +692,138 @@ class InventoryPositionListApi(ListAPIView):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         return inventory_reads.position_rows(list(page), today=timezone.localdate()) if page is not None else None
+
+
+def _invoice_supplier(actor: Actor, document) -> int:
+    """The supplier an invoice is for: the token's; for a user of several suppliers, the one whose
+    orders it names."""
+    if len(actor.supplier_ids) == 1:
+        return actor.supplier_ids[0]
+    named = set(PurchaseOrder.objects.filter(number__in={line.purchase_order for line in document.lines},
+                                             supplier_id__in=actor.supplier_ids).values_list("supplier_id", flat=True))
+    if len(named) != 1:
+        raise InvalidDocument("Name the orders of one of your suppliers.",
+                              details={"lines": ["The orders must belong to exactly one of your suppliers."]})
+    return named.pop()
+
+
+class InvoiceDifferenceOutput(serializers.Serializer):
+    field = serializers.ChoiceField(choices=["quantity", "unit_price"])
+    ordered = serializers.CharField(help_text="The agreed price, or the quantity received and not yet invoiced.")
+    proposed = serializers.CharField()
+    difference = serializers.CharField()
+    allowed = serializers.CharField()
+
+
+class InvoiceLineMatchOutput(serializers.Serializer):
+    purchase_order = serializers.CharField()
+    line = serializers.IntegerField()
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True)
+    unit_price = serializers.DecimalField(max_digits=18, decimal_places=6, coerce_to_string=True)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, coerce_to_string=True)
+    ordered_price = serializers.DecimalField(max_digits=18, decimal_places=6, coerce_to_string=True, allow_null=True)
+    received = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True)
+    invoiced_before = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True)
+    differences = InvoiceDifferenceOutput(many=True)
+    needs_reason = serializers.BooleanField()
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+class InvoicePreviewOutput(serializers.Serializer):
+    currency = serializers.CharField()
+    net_amount = serializers.DecimalField(max_digits=18, decimal_places=2, coerce_to_string=True)
+    tax_amount = serializers.DecimalField(max_digits=18, decimal_places=2, coerce_to_string=True)
+    gross_amount = serializers.DecimalField(max_digits=18, decimal_places=2, coerce_to_string=True)
+    lines = InvoiceLineMatchOutput(many=True)
+    errors = serializers.DictField(help_text="What would stop the submission, by field and line position; empty if none.")
+
+    def to_representation(self, preview):
+        return {**super().to_representation(preview), "errors": preview.errors()}
+
+
+class InvoiceStatusOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=InvoiceStatus.Status.choices)
+    reason = serializers.CharField()
+    paid_on = serializers.DateField(allow_null=True)
+    payment_reference = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class InvoiceLineOutput(serializers.Serializer):
+    line = serializers.IntegerField(source="line_number")
+    purchase_order = serializers.CharField(source="order_line.purchase_order.number")
+    order_line = serializers.IntegerField(source="order_line.line_number")
+    item = serializers.CharField(source="order_line.item")
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True)
+    unit_price = serializers.DecimalField(max_digits=18, decimal_places=6, coerce_to_string=True)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, coerce_to_string=True)
+    reason = serializers.CharField()
+    differences = InvoiceDifferenceOutput(many=True)
+
+
+class InvoiceOutput(serializers.Serializer):
+    number = serializers.CharField(source="invoice.number")
+    supplier = serializers.CharField(source="invoice.supplier.code")
+    invoice_date = serializers.DateField(source="invoice.invoice_date")
+    currency = serializers.CharField(source="invoice.currency")
+    shipment = serializers.CharField(source="invoice.shipment.number", default="")
+    net_amount = serializers.DecimalField(source="invoice.net_amount", max_digits=18, decimal_places=2, coerce_to_string=True)
+    tax_amount = serializers.DecimalField(source="invoice.tax_amount", max_digits=18, decimal_places=2, coerce_to_string=True)
+    gross_amount = serializers.DecimalField(source="invoice.gross_amount", max_digits=18, decimal_places=2, coerce_to_string=True)
+    purchase_orders = serializers.ListField(source="orders", child=serializers.CharField())
+    status = InvoiceStatusOutput(allow_null=True, help_text="The ERP's latest status; null until it answers.")
+    submitted_at = serializers.DateTimeField(source="invoice.submitted_at")
+    lines = InvoiceLineOutput(source="invoice.lines.all", many=True)
+
+
+class InvoiceCursor(CursorPagination):
+    ordering = ("-submitted_at", "-id")
+    page_size = 50
+
+
+class InvoiceListApi(ListAPIView):
+    """The supplier's invoices, newest first, each with the ERP's status."""
+
+    serializer_class = InvoiceOutput
+    pagination_class = InvoiceCursor
+    token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.INVOICE)
+
+    def get_queryset(self):
+        return invoice_reads.invoices_for_actor(actor=api_actor(self.request)).prefetch_related(
+            "lines__order_line__purchase_order")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return invoice_reads.invoice_rows(list(page)) if page is not None else None
+
+
+class InvoicePreviewApi(APIView):
+    @extend_schema(request=InvoiceDocument, responses=InvoicePreviewOutput)
+    def post(self, request: Request) -> Response:
+        """The match preview of an invoice, stored nowhere: each line against the agreed price and the
+        received quantity less earlier invoices, the totals, and what would stop the submission."""
+        actor = api_actor(request)
+        document = parse_invoice(request.data)
+        preview = services.invoice_match(supplier_id=_invoice_supplier(actor, document), document=document)
+        return Response(InvoicePreviewOutput(preview).data)
+
+
+class InvoiceApi(APIView):
+    token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.INVOICE)
+
+    @extend_schema(responses=InvoiceOutput)
+    def get(self, request: Request, number: str) -> Response:
+        invoice = invoice_reads.invoices_for_actor(actor=api_actor(request)).filter(number=number).first()
+        if invoice is None:
+            raise NotFound(f"Invoice {number} not found.")
+        return Response(InvoiceOutput(invoice_reads.invoice_rows([invoice])[0]).data)
+
+    @extend_schema(request=InvoiceDocument, responses={201: InvoiceOutput}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
+    def put(self, request: Request, number: str) -> Response:
+        """Submit an invoice (needs the 'invoice' scope): refused whole if a line is not yours, in another
+        currency, or differs from the order or the receipt without a reason; a number is used once."""
+        actor = api_actor(request)
+        document = parse_invoice(request.data, number=number)
+        invoice = services.invoice_submit(supplier_id=_invoice_supplier(actor, document), document=document, actor=actor)
+        return Response(InvoiceOutput(invoice_reads.invoice_rows([invoice])[0]).data, status=status.HTTP_201_CREATED)

@@ -160,7 +160,6 @@ def purchase_order_detail(
               "order_line__item", "order_line__uom")
         .order_by("receipt__received_on", "receipt_id", "order_line__line_number")
     )
-    po.invoices_shown = list(po.invoice_statuses.order_by("invoice_number"))
     return po
 
 

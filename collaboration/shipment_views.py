@@ -128,6 +128,7 @@ def shipment_detail(request: HttpRequest, number: str) -> HttpResponse:
         "lines": list(shipment.lines.all()),
         "tree": _tree(packages),
         "can_ship": actor.can_ship(shipment.supplier_id),
+        "can_invoice": actor.can_invoice(shipment.supplier_id),
         "label_sizes": LABEL_SIZES,
         "cases": selectors.shipment_receipt_cases(shipment=shipment),
     })

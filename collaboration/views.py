@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from collaboration import selectors, services, spreadsheets
+from collaboration import invoices, selectors, services, spreadsheets
 from collaboration.actors import Actor
 from collaboration.errors import DomainError, InvalidDocument, NotFound
 from collaboration.forms import ApiTokenForm, LineResponseForm, UploadForm
@@ -78,6 +78,8 @@ def _detail_context(request: HttpRequest, number: str, *, line_number: int | Non
         "revisions": po.revisions.all(),
         "acknowledgements": [ack for ack in po.acknowledgements.all() if ack.status != "draft"],
         "timeline": selectors.purchase_order_timeline(po=po),
+        "invoices": invoices.invoices_of_order(po),
+        "can_invoice": actor.can_invoice(po.supplier_id),
     }
 
 

@@ -35,7 +35,7 @@ def fuzz_credentials(db, in_process_requests, nordwerk, nordwerk_sales, django_u
     Membership.objects.filter(user=nordwerk_sales).update(role="admin")
     nordwerk_sales.refresh_from_db()
     _, supplier_token = services.api_token_create(
-        supplier=nordwerk, name="fuzz", scopes=["read", "acknowledge", "ship", "quality", "plan"], expires_at=None,
+        supplier=nordwerk, name="fuzz", scopes=["read", "acknowledge", "ship", "quality", "plan", "invoice"], expires_at=None,
         actor=Actor.for_user(nordwerk_sales, channel="portal"),
     )
     _, erp_token = erp_token_create(name="fuzz-erp")

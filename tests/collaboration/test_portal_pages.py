@@ -127,9 +127,9 @@ def test_detail_query_count_is_constant(logged_in, nordwerk, nordwerk_sales, dja
     services.invoice_status_record(actor=erp, document=parse_invoice_status({
         "supplier": "NORDWERK", "invoice_number": "INV-1", "version": 1, "status": "received", "purchase_order": "PO-L"}))
     # session, user, memberships, order, revisions, acknowledgements, line count, draft count,
-    # lines, responses, schedules, receipts, invoice statuses, timeline
+    # lines, responses, schedules, receipts, invoices submitted here, invoice statuses, timeline
     for number in ("PO-S", "PO-L"):
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(15):
             assert logged_in.get(detail_url(number)).status_code == 200
 
 
