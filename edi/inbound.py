@@ -25,6 +25,7 @@ from edi import codec
 from edi.codec import Message
 from edi.contrl import MessageResult, Problem, apply_contrl, contrl_identifier, contrl_segments
 from edi.desadv import apply_despatch_advice
+from edi.invoic import apply_invoice
 from edi.models import Interchange, InterchangeMessage, TradingPartner
 from edi.orders import fit_text
 from edi.ordrsp import apply_order_response
@@ -38,10 +39,11 @@ DIRECTORY_VERSIONS = {("D", "96A", "UN"), ("D", "01B", "UN")}
 VERSIONS = {
     "ORDRSP": DIRECTORY_VERSIONS,
     "DESADV": DIRECTORY_VERSIONS,
+    "INVOIC": DIRECTORY_VERSIONS,
     "CONTRL": {("2", "2", "UN"), ("2", "1", "UN"), ("4", "1", "UN"), ("D", "3", "UN")},
 }
 # What a partner's enabled message types let it do, as API token scopes.
-SCOPES = {"ORDRSP": "acknowledge", "DESADV": "ship"}
+SCOPES = {"ORDRSP": "acknowledge", "DESADV": "ship", "INVOIC": "invoice"}
 MAX_CONTROL_REF = 14  # UNB 0020 is an..14
 
 
@@ -339,6 +341,8 @@ def _apply(message: Message, *, result: MessageResult, partner: TradingPartner, 
                 result.summary = apply_order_response(message, actor=actor)
             elif message.type == "DESADV":
                 result.summary = apply_despatch_advice(message, actor=actor, supplier_id=partner.supplier_id)
+            elif message.type == "INVOIC":
+                result.summary = apply_invoice(message, actor=actor, supplier_id=partner.supplier_id)
             else:
                 result.summary = apply_contrl(message, partner=partner, answer=record)
             if test:
