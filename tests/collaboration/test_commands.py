@@ -65,3 +65,9 @@ def test_demo_data_loads_orders_an_asn_and_item_rules_once(db, capsys):
     assert {p.sscc[1:8] for p in shipment.packages.all()} == {"4012345"} and shipment.packages.count() == 3
     assert ItemRule.objects.get(item="HSG-1040").required_documents == ["material_certificate"]
     assert "dock@nordwerk.example" in capsys.readouterr().out
+    from collaboration.models import Forecast, InventoryPosition, Receipt
+
+    # Forecasts in two versions, stock at the plant (some below minimum), the ASN booked in to invoice it.
+    assert Forecast.objects.count() == 6 and all(f.version == 2 and f.versions.count() == 2 for f in Forecast.objects.all())
+    assert InventoryPosition.objects.count() == 6 and any(p.below_minimum for p in InventoryPosition.objects.all())
+    assert Receipt.objects.get(reference="GR-DEMO-1").purchase_order == shipment.lines.get().order_line.purchase_order

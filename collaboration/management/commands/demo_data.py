@@ -1,4 +1,4 @@
-"""Load demo suppliers, users and purchase orders (idempotent: running it again changes nothing)."""
+"""Load demo suppliers, users, purchase orders, forecasts and stock (idempotent: running it again changes nothing)."""
 import io
 import random
 from datetime import date, timedelta
@@ -13,8 +13,8 @@ from django.db import transaction
 
 from collaboration import services
 from collaboration.actors import Actor
-from collaboration.documents import parse_purchase_order, parse_shipment
-from collaboration.models import Channel, ItemRule, Membership, PurchaseOrder, Shipment, Supplier, TolerancePolicy
+from collaboration.documents import parse_forecast, parse_inventory_position, parse_purchase_order, parse_receipt, parse_shipment
+from collaboration.models import Channel, Forecast, ItemRule, Membership, PurchaseOrder, Receipt, Shipment, Supplier, TolerancePolicy
 from portal.models import AccountSettings
 
 DEMO_PASSWORD = "portal-demo-2026"
@@ -135,6 +135,7 @@ class Command(BaseCommand):
                     acknowledgement_due=date.fromisoformat(data["order_date"]) + timedelta(days=settings.ACKNOWLEDGEMENT_LEAD_DAYS))
             if not options["without_orders"]:
                 self._acknowledged_and_shipped(suppliers["NORDWERK"])
+            self._forecasts_and_stock(actor)
         self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
         self.stdout.write("  (the buyer works in /admin/ and /control-tower/; suppliers see their orders, shipments and quality pages)")
         for email, code, role in USERS:
@@ -143,7 +144,43 @@ class Command(BaseCommand):
         if apps.is_installed("edi"):
             mailbox = settings.EDI_MAILBOX_ROOT / "ALPENGUSS"
             self.stdout.write(f"EDIFACT partner ALPENGUSS ({EDI_PARTNER[1]}:{EDI_PARTNER[0]}): ORDERS and CONTRL in {mailbox}/out,"
-                              f" drop ORDRSP / DESADV files into {mailbox}/in")
+                              f" drop ORDRSP / DESADV / INVOIC files into {mailbox}/in")
+
+    def _forecasts_and_stock(self, actor: Actor) -> None:
+        """Two versions of a 12-week forecast per item and ship-to (four weeks firm, then three months
+        planned) and the stock at the plant, below its minimum for some items."""
+        if Forecast.objects.exists():
+            return
+        rng = random.Random(7)
+        monday = date.today() - timedelta(days=date.today().weekday())
+        for index, (item, description, _price) in enumerate(ITEMS):
+            supplier = "ALPENGUSS" if item == "HSG-1040" else "NORDWERK"
+            weekly = rng.choice([200, 400, 600, 1200])
+            last_day = monday + timedelta(weeks=8) - timedelta(days=1)
+            first_month = date(last_day.year + last_day.month // 12, last_day.month % 12 + 1, 1)
+            for version in (1, 2):
+                # Eight weeks, then whole months: the weeks stop short of the first month's 1st.
+                weeks = [monday + timedelta(weeks=week) for week in range(8)]
+                buckets = [{"start": start.isoformat(), "period": "week", "zone": "firm" if week < 4 else "planned",
+                            "quantity": str(weekly + (rng.choice([-1, 0, 1]) * weekly // 10 if version == 2 else 0))}
+                           for week, start in enumerate(weeks)]
+                month = first_month
+                for _ in range(3):
+                    buckets.append({"start": month.isoformat(), "period": "month", "zone": "planned",
+                                    "quantity": str(weekly * 4 + (weekly // 2 if version == 2 else 0))})
+                    month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+                for bucket in buckets[:4]:
+                    bucket["zone"] = "firm"
+                services.forecast_record(actor=actor, document=parse_forecast({
+                    "supplier": supplier, "item": item, "ship_to": "PLANT-1", "version": version, "uom": "PCE",
+                    "description": description, "published_on": (monday - timedelta(days=7 * (2 - version))).isoformat(),
+                    "buckets": buckets}))
+            on_hand = weekly * rng.choice([1, 2, 3]) // (2 if index % 3 == 0 else 1)
+            services.inventory_position_record(actor=actor, document=parse_inventory_position({
+                "supplier": supplier, "item": item, "site": "PLANT-1", "uom": "PCE",
+                "as_of": f"{date.today().isoformat()}T06:00:00Z", "on_hand": str(on_hand),
+                "in_transit": str(weekly // 2 if index % 2 else 0), "consignment": str(weekly // 4 if item == "BLT-M8-40" else 0),
+                "min_level": str(weekly * 2), "max_level": str(weekly * 6)}))
 
     def _acknowledged_and_shipped(self, supplier: Supplier) -> None:
         """Nordwerk's first order accepted and part of it on its way: one ASN, a pallet of cartons."""
@@ -172,3 +209,8 @@ class Command(BaseCommand):
                  "contents": [{"line": 1, "quantity": str(half - first)}]},
             ],
         }))
+        # The ERP has booked it in: the supplier can invoice the shipment.
+        if not Receipt.objects.filter(reference="GR-DEMO-1").exists():
+            services.receipt_record(actor=Actor.system("demo-data", channel=Channel.ERP), document=parse_receipt({
+                "reference": "GR-DEMO-1", "purchase_order": po.number, "received_on": today.isoformat(),
+                "lines": [{"line": line.line_number, "quantity": str(half), **lot}]}))
