@@ -152,14 +152,18 @@ def forecast_detail(forecast: Forecast) -> ForecastDetail:
                           chart=_chart(forecast, views, has_previous=previous is not None))
 
 
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
 def _chart(forecast: Forecast, views: list[BucketView], *, has_previous: bool) -> charts.Chart:
     firm = [float(v.bucket.quantity) if v.bucket.zone == ForecastBucket.Zone.FIRM else 0.0 for v in views]
     planned = [float(v.bucket.quantity) if v.bucket.zone == ForecastBucket.Zone.PLANNED else 0.0 for v in views]
     lines = []
     if has_previous:
-        lines.append(charts.Series(_("previous version"), [float(v.previous or 0) for v in views], "series-muted"))
+        lines.append(charts.Series(_("previous version"), [_float(v.previous) for v in views], "series-muted"))
     if any(v.bucket.committed_quantity is not None for v in views):
-        lines.append(charts.Series(_("committed"), [float(v.bucket.committed_quantity or 0) for v in views], "series-good"))
+        lines.append(charts.Series(_("committed"), [_float(v.bucket.committed_quantity) for v in views], "series-good"))
     total = sum((v.bucket.quantity for v in views), ZERO)
     return charts.daily_chart(
         key="forecast", title=_("Forecast per period (%(uom)s)") % {"uom": forecast.uom},

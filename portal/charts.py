@@ -15,7 +15,7 @@ WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 520, 180, 48, 22, 10
 @dataclass(frozen=True)
 class Series:
     label: str
-    values: list[float]
+    values: list[float | None]  # None: no value that day (a line is broken there)
     css: str  # a class of portal.css that colours it
     unit: str = ""
 
@@ -82,6 +82,24 @@ def _day_text(day: date) -> str:
     return formats.date_format(day, pgettext("chart day format", "d M"))
 
 
+def _runs(values: list[float | None], slot: float, y_of) -> list[list[str]]:
+    """A line's points, broken where a value is missing (None); a lone point becomes a short dash."""
+    runs: list[list[str]] = []
+    current: list[tuple[int, float]] = []
+    for i, value in enumerate([*values, None]):
+        if value is not None:
+            current.append((i, value))
+            continue
+        if len(current) == 1:
+            (i0, v0), = current
+            centre = LEFT + (i0 + 0.5) * slot
+            runs.append([f"{round(centre - slot / 3)},{y_of(v0)}", f"{round(centre + slot / 3)},{y_of(v0)}"])
+        elif current:
+            runs.append([f"{LEFT + round((i0 + 0.5) * slot)},{y_of(v0)}" for i0, v0 in current])
+        current = []
+    return runs
+
+
 def daily_chart(*, key: str, title: str, days: list[date], stacked: list[Series] = (), lines: list[Series] = (),
                 summary: str = "") -> Chart:
     """Stacked bars (one slot per day) and lines over the same days, on one value axis from 0."""
@@ -89,7 +107,7 @@ def daily_chart(*, key: str, title: str, days: list[date], stacked: list[Series]
     plot_width, plot_height = WIDTH - LEFT, HEIGHT - BOTTOM - TOP
     slot = plot_width / count
     totals = [sum(series.values[i] for series in stacked) for i in range(len(days))]
-    peak = _nice_ceiling(max([*totals, *(v for series in lines for v in series.values), 0]))
+    peak = _nice_ceiling(max([*totals, *(v for series in lines for v in series.values if v is not None), 0]))
     unit = (stacked or lines)[0].unit if (stacked or lines) else ""
 
     def y_of(value: float) -> int:
@@ -106,9 +124,8 @@ def daily_chart(*, key: str, title: str, days: list[date], stacked: list[Series]
                                   css=series.css, title=f"{_day_text(day)}: {series.label} {_value_text(value, series.unit)}"))
             base += value
     drawn_lines = [
-        Line(points=" ".join(f"{LEFT + round((i + 0.5) * slot)},{y_of(v)}" for i, v in enumerate(series.values)),
-             css=series.css, title=series.label)
-        for series in lines
+        Line(points=" ".join(points), css=series.css, title=series.label)
+        for series in lines for points in _runs(series.values, slot, y_of)
     ]
     step = max(1, count // 6)
     x_ticks = [Tick(LEFT + round((i + 0.5) * slot), _day_text(day)) for i, day in enumerate(days) if i % step == 0]
