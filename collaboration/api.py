@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -30,6 +31,8 @@ from collaboration.models import (
     Channel,
     ForecastBucket,
     IncidentStep,
+    Invoice,
+    InvoiceLine,
     InvoiceStatus,
     Package,
     PurchaseOrder,
@@ -776,6 +779,10 @@ class InvoiceOutput(serializers.Serializer):
     lines = InvoiceLineOutput(source="invoice.lines.all", many=True)
 
 
+def _with_lines(invoices):
+    return invoices.prefetch_related(Prefetch("lines", InvoiceLine.objects.select_related("order_line__purchase_order")))
+
+
 class InvoiceCursor(CursorPagination):
     ordering = ("-submitted_at", "-id")
     page_size = 50
@@ -789,8 +796,7 @@ class InvoiceListApi(ListAPIView):
     token_read_scopes = (SupplierApiToken.Scope.READ, SupplierApiToken.Scope.INVOICE)
 
     def get_queryset(self):
-        return invoice_reads.invoices_for_actor(actor=api_actor(self.request)).prefetch_related(
-            "lines__order_line__purchase_order")
+        return _with_lines(invoice_reads.invoices_for_actor(actor=api_actor(self.request)))
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -813,7 +819,7 @@ class InvoiceApi(APIView):
 
     @extend_schema(responses=InvoiceOutput)
     def get(self, request: Request, number: str) -> Response:
-        invoice = invoice_reads.invoices_for_actor(actor=api_actor(request)).filter(number=number).first()
+        invoice = _with_lines(invoice_reads.invoices_for_actor(actor=api_actor(request))).filter(number=number).first()
         if invoice is None:
             raise NotFound(f"Invoice {number} not found.")
         return Response(InvoiceOutput(invoice_reads.invoice_rows([invoice])[0]).data)
@@ -826,4 +832,5 @@ class InvoiceApi(APIView):
         actor = api_actor(request)
         document = parse_invoice(request.data, number=number)
         invoice = services.invoice_submit(supplier_id=_invoice_supplier(actor, document), document=document, actor=actor)
+        invoice = _with_lines(Invoice.objects.select_related("supplier", "shipment")).get(pk=invoice.pk)
         return Response(InvoiceOutput(invoice_reads.invoice_rows([invoice])[0]).data, status=status.HTTP_201_CREATED)

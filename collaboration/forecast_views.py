@@ -50,9 +50,10 @@ def forecast_list(request: HttpRequest) -> HttpResponse:
 def forecast_download(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every current forecast the user may see, one row per period, with the previous version and the commitment."""
     rows = []
-    for forecast in forecasts.forecasts_for_actor(actor=_actor(request)):
-        detail = forecasts.forecast_detail(forecast)
-        for view in detail.buckets:
+    visible = list(forecasts.forecasts_for_actor(actor=_actor(request)))
+    buckets = forecasts.current_buckets(visible)
+    for forecast in visible:
+        for view in buckets.get(forecast.pk, []):
             bucket = view.bucket
             rows.append([
                 forecast.supplier.code, forecast.item, forecast.ship_to, forecast.description, forecast.uom, forecast.version,

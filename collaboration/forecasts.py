@@ -64,14 +64,11 @@ class ForecastRow:
         return "complete" if self.committed == self.buckets else "partial"
 
 
-def forecast_rows(forecasts: list[Forecast]) -> list[ForecastRow]:
-    """The overview of these forecasts: current and previous totals, firm quantity, commitments."""
-    rows = {forecast.pk: ForecastRow(forecast) for forecast in forecasts}
-    if not rows:
-        return []
-    current = dict(ForecastVersion.objects.filter(forecast_id__in=rows, version=F("forecast__version"))
+def _current_and_previous(forecast_ids) -> tuple[dict[int, int], dict[int, int]]:
+    """({current version id: forecast id}, {previous version id: forecast id}) in two or three queries."""
+    current = dict(ForecastVersion.objects.filter(forecast_id__in=forecast_ids, version=F("forecast__version"))
                    .values_list("pk", "forecast_id"))
-    previous_numbers = dict(ForecastVersion.objects.filter(forecast_id__in=rows, version__lt=F("forecast__version"))
+    previous_numbers = dict(ForecastVersion.objects.filter(forecast_id__in=forecast_ids, version__lt=F("forecast__version"))
                             .values("forecast_id").annotate(previous=Max("version")).values_list("forecast_id", "previous"))
     previous = {}
     if previous_numbers:
@@ -79,6 +76,29 @@ def forecast_rows(forecasts: list[Forecast]) -> list[ForecastRow]:
         for forecast_id, version in previous_numbers.items():
             wanted |= Q(forecast_id=forecast_id, version=version)
         previous = dict(ForecastVersion.objects.filter(wanted).values_list("pk", "forecast_id"))
+    return current, previous
+
+
+def current_buckets(forecasts: list[Forecast]) -> dict[int, list[BucketView]]:
+    """Each forecast's current buckets with the previous version's quantity, for many forecasts at once."""
+    current, previous = _current_and_previous([forecast.pk for forecast in forecasts])
+    found: dict[int, list[BucketView]] = defaultdict(list)
+    before: dict[tuple[int, date], Decimal] = {}
+    for bucket in ForecastBucket.objects.filter(version_id__in=[*current, *previous]).order_by("version_id", "start"):
+        if bucket.version_id in previous:
+            before[(previous[bucket.version_id], bucket.start)] = bucket.quantity
+        else:
+            found[current[bucket.version_id]].append(bucket)
+    return {forecast_id: [BucketView(bucket, before.get((forecast_id, bucket.start))) for bucket in buckets]
+            for forecast_id, buckets in found.items()}
+
+
+def forecast_rows(forecasts: list[Forecast]) -> list[ForecastRow]:
+    """The overview of these forecasts: current and previous totals, firm quantity, commitments."""
+    rows = {forecast.pk: ForecastRow(forecast) for forecast in forecasts}
+    if not rows:
+        return []
+    current, previous = _current_and_previous(list(rows))
     sums = (ForecastBucket.objects.filter(version_id__in=[*current, *previous]).values("version_id")
             .annotate(total=Sum("quantity"), firm=Sum("quantity", filter=Q(zone=ForecastBucket.Zone.FIRM)),
                       buckets=Count("pk"), committed=Count("pk", filter=Q(committed_quantity__isnull=False)),

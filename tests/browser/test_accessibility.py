@@ -11,6 +11,9 @@ from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import Error as PlaywrightError
 
+from collaboration import services
+from collaboration.actors import Actor
+from collaboration.documents import parse_inventory_position
 from tests.browser.test_accept_purchase_order import log_in
 from tests.factories import UserFactory
 from tests.portal.test_isolation import supplier_objects
@@ -34,6 +37,12 @@ def supplier_pages(objects) -> dict[str, str]:
         "Upload a quality document": reverse("collaboration:quality-document-upload"),
         "Incidents": reverse("collaboration:incident-list"),
         "Incident": reverse("collaboration:incident-detail", args=[objects.incident]),
+        "Forecasts": reverse("collaboration:forecast-list"),
+        "Forecast": reverse("collaboration:forecast-detail", args=[objects.forecast]),
+        "Inventory": reverse("collaboration:inventory-list"),
+        "Invoices": reverse("collaboration:invoice-list"),
+        "Invoice": reverse("collaboration:invoice-detail", args=[objects.invoice]),
+        "New invoice": reverse("collaboration:invoice-new") + f"?po={objects.order}",
         "Scorecard": reverse("collaboration:scorecards"),
         "Users": reverse("collaboration:supplier-user-list"),
         "API tokens": reverse("collaboration:api-tokens"),
@@ -60,6 +69,9 @@ def test_main_pages_have_no_serious_accessibility_violations_and_keep_the_csp(
         page, transactional_db, nordwerk, settings, capsys):
     settings.GS1_COMPANY_PREFIX = "4012345"
     objects = supplier_objects(nordwerk, "A")
+    services.inventory_position_record(actor=Actor.system("erp", channel="erp"), document=parse_inventory_position({
+        "supplier": "NORDWERK", "item": "BRK-2201", "site": "PLANT-1", "uom": "PCE", "as_of": "2027-01-04T06:00:00Z",
+        "on_hand": "10", "min_level": "100"}))  # below its minimum: the highlighted row is checked too
     UserFactory(username="buyer@plant.example", is_staff=True, is_superuser=True)
     csp_errors: list[str] = []
     page.on("console", lambda message: csp_errors.append(message.text)

@@ -106,3 +106,14 @@ def test_buyers_see_every_suppliers_invoices_and_suppliers_only_theirs(received,
     client.force_login(admin_user)
     listed = client.get(reverse("collaboration:invoice-list")).content.decode()
     assert "INV-100" in listed and "NORDWERK" in listed
+
+
+def test_an_invoice_of_hundreds_of_lines_fits_in_one_form_post(nordwerk, nordwerk_sales, client):
+    create_purchase_order("PO-BIG", supplier=nordwerk, line_count=300)
+    client.force_login(nordwerk_sales)
+    data = {"number": "INV-BIG", "invoice_date": "2027-01-10", "tax_rate": "0", "action": "preview"}
+    for index in range(300):
+        data.update({f"line-{index}-quantity": "0", f"line-{index}-unit_price": "3.85", f"line-{index}-reason": "",
+                     f"line-{index}-include": "1" if index < 2 else ""})
+    response = client.post(f"{NEW}?po=PO-BIG", data)  # 1,204 fields: more than Django's default allows
+    assert response.status_code == 400 and "greater than 0" in response.content.decode()  # the form's own answer

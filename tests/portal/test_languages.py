@@ -98,6 +98,9 @@ def test_the_shipment_quality_and_incident_pages_are_german_too(nordwerk, nordwe
         reverse("collaboration:incident-detail", args=["QI-1"]): ["Quantity on hold", "Non-conformance", "Your answer, step by step"],
         reverse("collaboration:quality-document-list"): ["Quality documents", "Validity", "No quality documents yet."],
         reverse("collaboration:quality-document-upload"): ["Upload a quality document"],
+        reverse("collaboration:forecast-list"): ["Forecasts", "No forecasts yet: they appear when your customer's planning system publishes them."],
+        reverse("collaboration:inventory-list"): ["Inventory", "Below minimum only"],
+        reverse("collaboration:invoice-list"): ["Invoices", "No invoices yet. Start one from a purchase order or a shipment."],
     }
     for url, texts in pages.items():
         text = client.get(url).content.decode()
