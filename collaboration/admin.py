@@ -24,7 +24,12 @@ from collaboration.models import (
     AuditEvent,
     Channel,
     ExceptionCase,
+    Forecast,
+    ForecastVersion,
     IncidentStep,
+    InventoryPosition,
+    Invoice,
+    InvoiceLine,
     InvoiceStatus,
     ItemRule,
     Membership,
@@ -235,6 +240,60 @@ class InvoiceStatusAdmin(ReadOnlyAdmin):
     list_select_related = ["supplier", "purchase_order"]
 
 
+class InvoiceLineInline(ReadOnlyInline):
+    model = InvoiceLine
+    fields = ["line_number", "order_line", "quantity", "unit_price", "amount", "reason", "differences"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    """Supplier invoices as submitted (portal, API, EDIFACT); their differences open exception cases."""
+
+    list_display = ["number", "supplier", "invoice_date", "currency", "net_amount", "tax_amount", "channel", "submitted_at"]
+    list_filter = ["channel", "supplier", ("submitted_at", admin.DateFieldListFilter)]
+    search_fields = ["number", "lines__order_line__purchase_order__number"]
+    list_select_related = ["supplier"]
+    inlines = [InvoiceLineInline]
+
+
+class ForecastVersionInline(ReadOnlyInline):
+    model = ForecastVersion
+    fields = ["version", "published_on", "received_at"]
+
+
+@admin.register(Forecast)
+class ForecastAdmin(ReadOnlyAdmin):
+    """The planning system's forecasts; suppliers' commitments show on the forecast page."""
+
+    list_display = ["item", "ship_to", "supplier", "version", "uom", "updated_at"]
+    list_filter = ["supplier", "ship_to"]
+    search_fields = ["item", "description"]
+    list_select_related = ["supplier"]
+    inlines = [ForecastVersionInline]
+
+    def view_on_site(self, forecast: Forecast) -> str:
+        return reverse("collaboration:forecast-detail", args=[forecast.pk])
+
+
+class BelowMinimumFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return [("below", "below minimum")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(min_level__gt=F("on_hand") + F("consignment")) if self.value() == "below" else queryset
+
+
+@admin.register(InventoryPosition)
+class InventoryPositionAdmin(ReadOnlyAdmin):
+    list_display = ["item", "site", "supplier", "on_hand", "in_transit", "consignment", "min_level", "max_level", "as_of"]
+    list_filter = [BelowMinimumFilter, "supplier", "site"]
+    search_fields = ["item"]
+    list_select_related = ["supplier"]
+
+
 @admin.register(RejectionReason)
 class RejectionReasonAdmin(admin.ModelAdmin):
     list_display = ["code", "label", "needs_text", "is_active"]
@@ -282,6 +341,22 @@ class BulkDecisionAdmin(admin.ModelAdmin):
         })
 
 
+def _detail_value(value):
+    """A case detail for the page: a list of records (forecast periods, invoice lines) as a small table."""
+    if isinstance(value, list) and value and all(isinstance(entry, dict) for entry in value):
+        columns = list(dict.fromkeys(key for entry in value for key in entry))
+        head = format_html_join("", "<th>{}</th>", ((column.replace("_", " "),) for column in columns))
+        body = format_html_join("", "<tr>{}</tr>", (
+            (format_html_join("", "<td>{}</td>", ((_detail_value(entry.get(column, "")),) for column in columns)),)
+            for entry in value))
+        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+    if isinstance(value, list):
+        return ", ".join(str(_detail_value(entry)) for entry in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {item}" for key, item in value.items())
+    return value
+
+
 @admin.register(ExceptionCase)
 class ExceptionCaseAdmin(BulkDecisionAdmin):
     """Buyers decide proposals here: one by one on the case page, or in bulk from the list."""
@@ -290,7 +365,8 @@ class ExceptionCaseAdmin(BulkDecisionAdmin):
     list_filter = ["status", "kind", "supplier", ("opened_at", admin.DateFieldListFilter)]
     search_fields = ["summary", "purchase_order__number", "supplier__code"]
     list_select_related = ["supplier", "purchase_order", "decided_by"]
-    readonly_fields = ["kind", "status", "supplier", "purchase_order", "shipment", "receipt", "summary", "side_by_side",
+    readonly_fields = ["kind", "status", "supplier", "purchase_order", "shipment", "receipt", "forecast", "invoice", "summary",
+                       "side_by_side",
                        "opened_at", "decided_at", "decided_by", "decision_comment"]
     fields = readonly_fields
     actions = ["approve_selected", "decline_selected"]
@@ -308,8 +384,7 @@ class ExceptionCaseAdmin(BulkDecisionAdmin):
         ordered, proposed = details.get("ordered", {}), details.get("proposed", {})
         if not ordered:
             return format_html_join("", "<div><strong>{}</strong>: {}</div>", (
-                (key.replace("_", " ").capitalize(), ", ".join(map(str, value)) if isinstance(value, list) else value)
-                for key, value in details.items()
+                (key.replace("_", " ").capitalize(), _detail_value(value)) for key, value in details.items()
             )) or "—"
 
         def schedule(values):

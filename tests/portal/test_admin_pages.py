@@ -1,4 +1,7 @@
 """Every admin list and detail page of the project's models opens for a buyer."""
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from django.contrib import admin
 from django.db import transaction
@@ -7,13 +10,20 @@ from django.utils import timezone
 
 from collaboration import services
 from collaboration.actors import Actor
-from collaboration.documents import parse_invoice_status, parse_quality_incident, parse_receipt, parse_shipment
+from collaboration.documents import (
+    parse_invoice,
+    parse_invoice_status,
+    parse_inventory_position,
+    parse_quality_incident,
+    parse_receipt,
+    parse_shipment,
+)
 from collaboration.models import ItemRule
-from collaboration.services import LineResponse
+from collaboration.services import CommitmentInput, LineResponse
 from erp_bridge import outbox, relay
 from erp_bridge.models import Drift
 from erp_bridge.tokens import erp_token_create
-from tests.factories import create_purchase_order
+from tests.factories import create_forecast, create_purchase_order
 
 PROJECT_APPS = {"collaboration", "erp_bridge", "edi"}
 
@@ -51,6 +61,17 @@ def test_admin_pages_open(client, buyer, nordwerk, nordwerk_sales, settings):
         "reference": "NC-1", "supplier": "NORDWERK", "purchase_order": "PO-7001", "item": "BRK-2201",
         "quantity_on_hold": "5", "uom": "PCE", "description": "Burrs."}))
     _edi_partner_and_interchange(nordwerk, settings)
+    forecast = create_forecast(supplier="NORDWERK")
+    services.forecast_commit(supplier_id=nordwerk.pk, item=forecast.item, ship_to=forecast.ship_to, version=1,
+                             actor=Actor.for_user(nordwerk_sales, channel="portal"),
+                             commitments=[CommitmentInput(date(2027, 1, 4), Decimal("300"), "Die repair")])  # a shortfall case
+    services.inventory_position_record(actor=erp, document=parse_inventory_position({
+        "supplier": "NORDWERK", "item": "BRK-2201", "site": "PLANT-1", "uom": "PCE", "as_of": "2027-01-04T06:00:00Z",
+        "on_hand": "10", "min_level": "100"}))
+    services.invoice_submit(supplier_id=nordwerk.pk, actor=Actor.for_user(nordwerk_sales, channel="portal"),
+                            document=parse_invoice({"number": "RE-1", "invoice_date": "2027-01-10", "currency": "EUR",
+                                                    "lines": [{"purchase_order": "PO-7001", "line": 10, "quantity": "6",
+                                                               "unit_price": "3.85", "reason": "one more"}]}))
     client.force_login(buyer)
     checked = 0
     for model, model_admin in admin.site._registry.items():
@@ -92,3 +113,17 @@ def _edi_partner_and_interchange(supplier, settings) -> None:
     partner, _ = trading_partner_add(supplier_code=supplier.code, edi_id="4012345000009", qualifier="14",
                                      mailbox=str(settings.PRIVATE_FILES_ROOT.parent / "edi"))
     Interchange.objects.create(partner=partner, direction="in", control_ref="1", status="accepted", raw=b"UNB+UNOC:3'")
+
+
+def test_a_forecast_shortfall_case_shows_its_periods_as_a_table(client, buyer, nordwerk, nordwerk_sales):
+    from collaboration.models import ExceptionCase
+
+    forecast = create_forecast(supplier="NORDWERK")
+    services.forecast_commit(supplier_id=nordwerk.pk, item=forecast.item, ship_to=forecast.ship_to, version=1,
+                             actor=Actor.for_user(nordwerk_sales, channel="portal"),
+                             commitments=[CommitmentInput(date(2027, 1, 4), Decimal("300"), "Die <repair>")])
+    case = ExceptionCase.objects.get(kind="forecast_shortfall")
+    client.force_login(buyer)
+    text = client.get(reverse("admin:collaboration_exceptioncase_change", args=[case.pk])).content.decode()
+    assert "<th>start</th><th>forecast</th><th>committed</th><th>reason</th>" in text
+    assert "<td>2027-01-04</td><td>400</td><td>300</td><td>Die &lt;repair&gt;</td>" in text  # escaped
