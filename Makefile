@@ -94,6 +94,7 @@ bench: install
 	$(BIN)/python bench/edi_codec.py
 	$(BIN)/python bench/edi_inbound.py --database postgres
 	$(BIN)/python bench/control_tower.py
+	$(BIN)/python bench/forecasts_invoices.py
 	$(BIN)/python -m pip install --quiet -e '.[test,fuzz]' || echo "atheris does not install here: the codec is fuzzed by Hypothesis only"
 	$(BIN)/python bench/fuzz.py
 
