@@ -4,11 +4,8 @@ the commitment form. Rules live in the forecast service; reads in `collaboration
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats
@@ -23,7 +20,7 @@ from collaboration.errors import DomainError, InvalidDocument, NotFound
 from collaboration.models import Channel, ForecastBucket
 from collaboration.services import CommitmentInput
 from collaboration.services.forecasts import not_stored_message
-from collaboration.views import spreadsheet_download
+from collaboration.views import list_page, spreadsheet_download
 
 PAGE_SIZE = 50
 DOWNLOAD_COLUMNS = ["Supplier", "Item", "Ship to", "Description", "UOM", "Version", "Period", "Start", "End", "Zone",
@@ -38,11 +35,8 @@ def _actor(request: HttpRequest) -> Actor:
 @require_GET
 def forecast_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    page = Paginator(forecasts.forecasts_for_actor(actor=_actor(request), query=query), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "collaboration/forecast_list.html", {
-        "page": page, "rows": forecasts.forecast_rows(list(page.object_list)), "q": query,
-        "query": urlencode({"q": query}) if query else "", "several_suppliers": request.user.is_staff,
-    })
+    return list_page(request, "collaboration/forecast_list.html", forecasts.forecasts_for_actor(actor=_actor(request), query=query),
+                     forecasts.forecast_rows, filters={"q": query}, size=PAGE_SIZE)
 
 
 @login_required

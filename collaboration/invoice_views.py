@@ -3,11 +3,8 @@ a shipment (match preview first, then submit), one invoice. Rules live in the in
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
@@ -19,6 +16,7 @@ from collaboration.actors import Actor
 from collaboration.documents import decimal_text, parse_invoice
 from collaboration.errors import DomainError, NotFound
 from collaboration.models import Channel
+from collaboration.views import list_page
 
 PAGE_SIZE = 25
 
@@ -31,11 +29,8 @@ def _actor(request: HttpRequest) -> Actor:
 @require_GET
 def invoice_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    page = Paginator(invoices.invoices_for_actor(actor=_actor(request), query=query), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "collaboration/invoice_list.html", {
-        "page": page, "rows": invoices.invoice_rows(list(page.object_list)), "q": query,
-        "query": urlencode({"q": query}) if query else "", "several_suppliers": request.user.is_staff,
-    })
+    return list_page(request, "collaboration/invoice_list.html", invoices.invoices_for_actor(actor=_actor(request), query=query),
+                     invoices.invoice_rows, filters={"q": query}, size=PAGE_SIZE)
 
 
 @login_required

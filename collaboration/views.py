@@ -5,6 +5,8 @@ so every URL works without JavaScript.
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -246,6 +248,17 @@ def open_lines_download(request: HttpRequest, fmt: str) -> HttpResponse:
     stem = f"open-lines-{number}" if number else "open-lines"
     content = spreadsheets.to_xlsx(rows) if fmt == "xlsx" else spreadsheets.to_csv(rows)
     return spreadsheet_download(content, fmt=fmt, stem=stem)
+
+
+def list_page(request: HttpRequest, template: str, queryset, rows, *, filters: dict, size: int = 50) -> HttpResponse:
+    """A searchable, paginated list: `rows` turns the page's objects into what the template shows
+    (reading what they need for the whole page at once); `filters` are the request's own, kept in
+    the pager's links. Buyers see a supplier column."""
+    page = Paginator(queryset, size).get_page(request.GET.get("page"))
+    return render(request, template, {
+        **filters, "page": page, "rows": rows(list(page.object_list)),
+        "query": urlencode({key: value for key, value in filters.items() if value}), "several_suppliers": request.user.is_staff,
+    })
 
 
 def spreadsheet_download(content: bytes, *, fmt: str, stem: str) -> HttpResponse:
