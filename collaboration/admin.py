@@ -341,10 +341,16 @@ class BulkDecisionAdmin(admin.ModelAdmin):
         })
 
 
+DETAIL_COLUMNS = ["purchase_order", "line", "start", "field", "forecast", "ordered", "proposed", "committed", "difference",
+                  "allowed", "differences", "reason"]
+
+
 def _detail_value(value):
     """A case detail for the page: a list of records (forecast periods, invoice lines) as a small table."""
     if isinstance(value, list) and value and all(isinstance(entry, dict) for entry in value):
-        columns = list(dict.fromkeys(key for entry in value for key in entry))
+        # PostgreSQL's jsonb does not keep the keys' order: the columns follow DETAIL_COLUMNS, then the alphabet.
+        keys = {key for entry in value for key in entry}
+        columns = [key for key in DETAIL_COLUMNS if key in keys] + sorted(keys - set(DETAIL_COLUMNS))
         head = format_html_join("", "<th>{}</th>", ((column.replace("_", " "),) for column in columns))
         body = format_html_join("", "<tr>{}</tr>", (
             (format_html_join("", "<td>{}</td>", ((_detail_value(entry.get(column, "")),) for column in columns)),)
