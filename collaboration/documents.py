@@ -18,7 +18,16 @@ from functools import cached_property
 from typing import Annotated, Any, Literal, TypeVar
 
 from django.utils.translation import gettext as _, gettext_lazy
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from collaboration.errors import InvalidDocument, in_sentence
 
@@ -286,7 +295,9 @@ class InventoryPositionDocument(BaseModel):
     in_transit: StockQuantity = Decimal(0)
     consignment: StockQuantity = Field(default=Decimal(0), description="Consignment or vendor-managed stock at the site.")
     min_level: StockQuantity = Decimal(0)
-    max_level: StockQuantity | None = None
+    max_level: Annotated[StockQuantity | None, WithJsonSchema(
+        {"type": "string", "format": "decimal", "nullable": True, "description": "A decimal string, or null for no maximum."}
+    )] = None
 
     @field_validator("as_of")
     @classmethod
