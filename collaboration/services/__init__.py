@@ -17,7 +17,13 @@ from collaboration.services.deliveries import delivery_failure_close_cases, deli
 from collaboration.services.erp_documents import RecordResult, invoice_status_record, receipt_record
 from collaboration.services.inventory import inventory_position_record
 from collaboration.services.invoices import DuplicateInvoice, invoice_match, invoice_submit
-from collaboration.services.forecasts import CommitmentInput, ForecastResult, forecast_commit, forecast_record
+from collaboration.services.forecasts import (
+    CommitmentInput,
+    ForecastResult,
+    forecast_commit,
+    forecast_record,
+    forecasts_record,
+)
 from collaboration.services.quality_documents import (
     quality_document_expiry_reminders,
     quality_document_review,
@@ -40,6 +46,7 @@ __all__ = [
     "ForecastResult",
     "forecast_commit",
     "forecast_record",
+    "forecasts_record",
     "inventory_position_record",
     "invoice_match",
     "invoice_submit",

@@ -19,22 +19,24 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
 from collaboration.actors import Actor
-from collaboration.audit import audit_record
+from collaboration.audit import audit_event, audit_record
 from collaboration.documents import ForecastDocument, decimal_text
 from collaboration.errors import (
     DocumentContentConflict,
+    DomainError,
     InvalidDocument,
     NotFound,
     PermissionDenied,
     StaleRevision,
     UnknownSupplier,
 )
-from collaboration.models import ExceptionCase, Forecast, ForecastBucket, ForecastVersion, Supplier
+from collaboration.models import AuditEvent, ExceptionCase, Forecast, ForecastBucket, ForecastVersion, Supplier
 from erp_bridge import outbox
 
 PLANNING = "planning"
@@ -61,41 +63,87 @@ def forecast_aggregate(forecast: Forecast) -> str:
 
 def forecast_record(*, document: ForecastDocument, actor: Actor) -> ForecastResult:
     """Store a forecast version from the planning system (API or batch file)."""
-    with transaction.atomic():
-        supplier = Supplier.objects.filter(code=document.supplier).first()
+    result = forecasts_record(documents=[document], actor=actor)[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+def forecasts_record(*, documents: list[ForecastDocument], actor: Actor,
+                     retry_on_conflict: bool = True) -> list[ForecastResult | DomainError]:
+    """Store many forecast versions; each succeeds or fails on its own (result or error, in order).
+    The whole batch is read and written with a fixed number of statements."""
+    keys = [(document.supplier, document.item, document.ship_to) for document in documents]
+    if len(set(keys)) != len(keys):
+        raise ValueError("forecasts_record needs one document per supplier, item and ship-to per batch")
+    results: list[ForecastResult | DomainError | None] = [None] * len(documents)
+    try:
+        with transaction.atomic():
+            _record_batch(documents, actor, results)
+    except IntegrityError:
+        if not retry_on_conflict:
+            raise
+        # Another writer created some of these forecasts since we looked: one by one, now finding them.
+        return [forecasts_record(documents=[document], actor=actor, retry_on_conflict=False)[0] for document in documents]
+    return results
+
+
+def _record_batch(documents: list[ForecastDocument], actor: Actor, results: list) -> None:
+    suppliers = {s.code: s for s in Supplier.objects.filter(code__in={d.supplier for d in documents})}
+    stored = {(f.supplier_id, f.item, f.ship_to): f for f in Forecast.objects.select_for_update().filter(
+        supplier__in=suppliers.values(), item__in={d.item for d in documents}).select_related("supplier")}
+    hashes = dict(ForecastVersion.objects.filter(forecast__in=stored.values(), version=F("forecast__version"))
+                  .values_list("forecast_id", "content_hash"))
+    writes: list[tuple[int, ForecastDocument, Forecast, int | None]] = []  # index, document, forecast, version before
+    for index, document in enumerate(documents):
+        supplier = suppliers.get(document.supplier)
         if supplier is None:
-            raise UnknownSupplier.for_code(document.supplier)
-        forecast = (Forecast.objects.select_for_update()
-                    .filter(supplier=supplier, item=document.item, ship_to=document.ship_to).first())
-        if forecast is not None:
-            if document.version < forecast.version:
-                raise StaleRevision(
-                    _("The forecast for %(item)s at %(ship_to)s is at version %(stored)s; version %(version)s is older.")
-                    % {"item": document.item, "ship_to": document.ship_to, "stored": forecast.version,
-                       "version": document.version})
-            if document.version == forecast.version:
-                current = forecast.versions.get(version=forecast.version)
-                if current.content_hash != document.content_hash:
-                    raise DocumentContentConflict(
-                        _("Version %(version)s of the forecast for %(item)s at %(ship_to)s came before with other content.")
-                        % {"version": document.version, "item": document.item, "ship_to": document.ship_to})
-                return ForecastResult(forecast, "unchanged")
-        before = {"version": forecast.version} if forecast else None
+            results[index] = UnknownSupplier.for_code(document.supplier)
+            continue
+        forecast = stored.get((supplier.pk, document.item, document.ship_to))
         if forecast is None:
             forecast = Forecast(supplier=supplier, item=document.item, ship_to=document.ship_to)
+        elif document.version < forecast.version:
+            results[index] = StaleRevision(
+                _("The forecast for %(item)s at %(ship_to)s is at version %(stored)s; version %(version)s is older.")
+                % {"item": document.item, "ship_to": document.ship_to, "stored": forecast.version,
+                   "version": document.version})
+            continue
+        elif document.version == forecast.version:
+            if hashes.get(forecast.pk) != document.content_hash:
+                results[index] = DocumentContentConflict(
+                    _("Version %(version)s of the forecast for %(item)s at %(ship_to)s came before with other content.")
+                    % {"version": document.version, "item": document.item, "ship_to": document.ship_to})
+            else:
+                results[index] = ForecastResult(forecast, "unchanged")
+            continue
+        writes.append((index, document, forecast, forecast.version if forecast.pk else None))
         forecast.version, forecast.uom, forecast.description = document.version, document.uom, document.description
-        forecast.save()
-        version = ForecastVersion.objects.create(forecast=forecast, version=document.version,
-                                                 published_on=document.published_on, content_hash=document.content_hash)
-        ForecastBucket.objects.bulk_create([
-            ForecastBucket(version=version, start=bucket.start, end=bucket.end, period=bucket.period, zone=bucket.zone,
-                           quantity=bucket.quantity)
-            for bucket in document.buckets
-        ])
-        audit_record(actor=actor, action="forecast.received", obj=forecast, supplier=supplier, before=before,
-                     after={"version": document.version, "buckets": len(document.buckets),
-                            "total": decimal_text(sum((b.quantity for b in document.buckets), Decimal(0)))})
-        return ForecastResult(forecast, "updated" if before else "created")
+    if not writes:
+        return
+    now = timezone.now()
+    Forecast.objects.bulk_create([forecast for _index, _document, forecast, before in writes if before is None])
+    for forecast in (forecast for _index, _document, forecast, before in writes if before is not None):
+        forecast.updated_at = now
+    Forecast.objects.bulk_update([forecast for _index, _document, forecast, before in writes if before is not None],
+                                 ["version", "uom", "description", "updated_at"])
+    versions = ForecastVersion.objects.bulk_create([
+        ForecastVersion(forecast=forecast, version=document.version, published_on=document.published_on,
+                        content_hash=document.content_hash, received_at=now)
+        for _index, document, forecast, _before in writes])
+    ForecastBucket.objects.bulk_create([
+        ForecastBucket(version=version, start=bucket.start, end=bucket.end, period=bucket.period, zone=bucket.zone,
+                       quantity=bucket.quantity)
+        for (_index, document, _forecast, _before), version in zip(writes, versions) for bucket in document.buckets
+    ], batch_size=5000)
+    AuditEvent.objects.bulk_create([
+        audit_event(actor=actor, action="forecast.received", obj=forecast, supplier=forecast.supplier,
+                    before={"version": before} if before is not None else None,
+                    after={"version": document.version, "buckets": len(document.buckets),
+                           "total": decimal_text(sum((b.quantity for b in document.buckets), Decimal(0)))})
+        for _index, document, forecast, before in writes])
+    for index, _document, forecast, before in writes:
+        results[index] = ForecastResult(forecast, "created" if before is None else "updated")
 
 
 def forecast_commit(*, supplier_id: int, item: str, ship_to: str, version: int, commitments: list[CommitmentInput],

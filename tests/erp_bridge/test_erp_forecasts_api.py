@@ -65,3 +65,22 @@ def test_forecasts_arrive_in_an_erp_batch_file_and_a_bad_line_fails_alone(db, no
         call_command("import_erp_batch", str(path), "--no-progress")
     assert sorted(Forecast.objects.values_list("item", flat=True)) == ["BRK-1", "BRK-3"]
     assert ForecastBucket.objects.filter(zone="planned").count() == 2 + 4
+
+
+def test_a_batch_file_may_carry_several_versions_of_a_forecast_and_each_line_succeeds_or_fails_alone(db, nordwerk, tmp_path):
+    lines = [
+        {"type": "forecast", "document": forecast_document("BRK-1", version=1)},
+        {"type": "forecast", "document": forecast_document("BRK-2", version=1)},
+        {"type": "forecast", "document": forecast_document("BRK-1", version=2, quantities=("9", "9"))},  # a new run
+        {"type": "forecast", "document": forecast_document("BRK-2", version=1, quantities=("1",))},  # conflict
+        {"type": "forecast", "document": forecast_document("BRK-3", supplier="NOBODY")},
+        {"type": "forecast", "document": forecast_document("BRK-4", version=3)},
+    ]
+    path = tmp_path / "forecasts.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    with pytest.raises(CommandError, match="2 line"):
+        call_command("import_erp_batch", str(path), "--no-progress")
+    assert dict(Forecast.objects.values_list("item", "version")) == {"BRK-1": 2, "BRK-2": 1, "BRK-4": 3}
+    assert list(ForecastBucket.objects.filter(version__forecast__item="BRK-1", version__version=2)
+                .values_list("quantity", flat=True)) == [9, 9]
+    assert ForecastBucket.objects.filter(version__forecast__item="BRK-2").count() == 4  # the first version only

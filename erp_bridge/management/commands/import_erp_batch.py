@@ -18,7 +18,6 @@ from tqdm import tqdm
 from collaboration import services
 from collaboration.actors import Actor
 from collaboration.documents import (
-    PurchaseOrderDocument,
     parse_forecast,
     parse_inventory_position,
     parse_invoice_status,
@@ -28,8 +27,8 @@ from collaboration.documents import (
 from collaboration.errors import DomainError
 from collaboration.models import Channel
 
-# Consecutive purchase orders go to the upsert service together (one transaction, bulk writes).
-ORDER_BATCH = 250
+# Consecutive purchase orders (or forecasts) go to their service together: one transaction, bulk writes.
+BATCH = 250
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,8 @@ class Command(BaseCommand):
 
     def _import(self, position: int, file: str, content: bytes) -> None:
         actor = Actor.system(f"erp-batch:{Path(file).name}", channel=Channel.ERP)
-        orders: list[tuple[Line, PurchaseOrderDocument]] = []
+        self.pending: list[tuple[Line, object]] = []  # consecutive documents of one batched type
+        self.pending_kind = ""
         for number, data in enumerate(content.splitlines(), start=1):
             line = Line(position=position, file=file, number=number, data=data)
             if not data.strip():
@@ -85,18 +85,19 @@ class Command(BaseCommand):
                 continue
             try:
                 kind, document = _entry(data)
-                if kind == "purchase_order":
-                    parsed = parse_purchase_order(document)
-                    if len(orders) >= ORDER_BATCH or any(o.number == parsed.number for _, o in orders):
-                        self._upsert_orders(orders, actor)
-                    orders.append((line, parsed))
+                if kind in BATCHED:
+                    parse, key, _ = BATCHED[kind]
+                    parsed = parse(document)
+                    if self.pending and (kind != self.pending_kind or len(self.pending) >= BATCH
+                                         or any(key(other) == key(parsed) for _, other in self.pending)):
+                        self._flush(actor)
+                    self.pending_kind = kind
+                    self.pending.append((line, parsed))
                     continue
                 # A receipt or an invoice status may need an order of an earlier line: store those first.
-                self._upsert_orders(orders, actor)
+                self._flush(actor)
                 if kind == "receipt":
                     result = services.receipt_record(document=parse_receipt(document), actor=actor)
-                elif kind == "forecast":
-                    result = services.forecast_record(document=parse_forecast(document), actor=actor)
                 elif kind == "inventory_position":
                     result = services.inventory_position_record(document=parse_inventory_position(document), actor=actor)
                 else:
@@ -105,18 +106,20 @@ class Command(BaseCommand):
                 self._fail(line, error)
             else:
                 self._done(result.outcome)
-        self._upsert_orders(orders, actor)
+        self._flush(actor)
 
-    def _upsert_orders(self, orders: list[tuple[Line, PurchaseOrderDocument]], actor: Actor) -> None:
-        if not orders:
+    def _flush(self, actor: Actor) -> None:
+        """Store the pending run of purchase orders or forecasts together (one transaction, bulk writes)."""
+        if not self.pending:
             return
-        results = services.purchase_orders_upsert(documents=[document for _, document in orders], actor=actor)
-        for (line, _), result in zip(orders, results):
+        store = BATCHED[self.pending_kind][2]
+        results = store(documents=[document for _, document in self.pending], actor=actor)
+        for (line, _), result in zip(self.pending, results):
             if isinstance(result, DomainError):
                 self._fail(line, result)
             else:
                 self._done(result.outcome)
-        orders.clear()
+        self.pending = []
 
     def _done(self, outcome: str) -> None:
         self.counts[outcome] += 1
@@ -131,6 +134,12 @@ class Command(BaseCommand):
 
 
 TYPES = ("purchase_order", "receipt", "invoice_status", "forecast", "inventory_position")
+# Types stored in runs: (parse, the key a run may hold once, the batch service).
+BATCHED = {
+    "purchase_order": (parse_purchase_order, lambda document: document.number, services.purchase_orders_upsert),
+    "forecast": (parse_forecast, lambda document: (document.supplier, document.item, document.ship_to),
+                 services.forecasts_record),
+}
 
 
 def _entry(data: bytes) -> tuple[str, object]:
