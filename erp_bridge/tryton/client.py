@@ -112,12 +112,14 @@ class TrytonClient:
     def _url(self, path: str) -> str:
         return f"{self.base_url}/{self.database}/rest/{path}"
 
-    def _request(self, method: str, path: str, *, params: Any = None, body: Any = None) -> Any:
+    def _request(self, method: str, path: str, *, params: Any = None, body: Any = None, context: dict | None = None) -> Any:
+        headers = {correlation.HEADER: correlation.current()} if correlation.current() else {}
+        if context:  # Tryton's REST context (e.g. the company, for company-dependent values)
+            headers["X-Tryton-Context"] = base64.urlsafe_b64encode(json.dumps(context).encode()).decode()
         try:
             response = self.session.request(
                 method, self._url(path), params=params, timeout=self.timeout,
-                json=_encode(body) if body is not None else None,
-                headers={correlation.HEADER: correlation.current()} if correlation.current() else None,
+                json=_encode(body) if body is not None else None, headers=headers or None,
             )
         except requests.RequestException as error:
             raise TrytonUnavailable(
@@ -151,8 +153,8 @@ class TrytonClient:
             if len(page) < PAGE_SIZE:
                 return records
 
-    def _read(self, model: str, record_id: int, fields: list[str]) -> dict:
-        return self._request("GET", f"model/{model}/{record_id}", params={"f": fields})
+    def _read(self, model: str, record_id: int, fields: list[str], context: dict | None = None) -> dict:
+        return self._request("GET", f"model/{model}/{record_id}", params={"f": fields}, context=context)
 
     def _purchase(self, number: str, fields: list[str]) -> dict:
         found = self._search("purchase.purchase", [("number", "=", number)], fields)
@@ -509,6 +511,67 @@ class TrytonClient:
                               body={"incoming_moves": [["remove", sorted(shipment["moves"])]]})
             self._request("POST", f"model/stock.shipment.in/{shipment['id']}/cancel", body={})
         return True
+
+    def file_supplier_invoice(self, *, reference: str, supplier: str, invoice_date: dt.date, currency: str,
+                              lines: list[Mapping[str, Any]]) -> dict:
+        """File a supplier's invoice as a draft supplier invoice (account.invoice, type "in"), one line per
+        invoiced purchase line (its origin), booked to the product's expense account, for the
+        accountant to check and post. Once per supplier and reference: an invoice that is not
+        cancelled with the same supplier reference is the one returned (`created` False).
+
+        `lines` are {"purchase": number, "line": purchase line id, "quantity": Decimal, "unit_price": Decimal}.
+        """
+        if not lines:
+            raise ValueError("file_supplier_invoice needs at least one line")
+        supplier_id = self._party_id(supplier)
+        fields = ["id", "number", "state", "reference"]
+        existing = self._search("account.invoice", [("type", "=", "in"), ("party", "=", supplier_id),
+                                                     ("reference", "=", reference), ("state", "!=", "cancelled")], fields)
+        if existing:
+            return {**existing[0], "created": False}
+        purchases: dict[str, dict] = {}
+        invoice_lines = []
+        for item in lines:
+            number, line_id = item["purchase"], int(item["line"])
+            if number not in purchases:
+                purchases[number] = self._purchase(number, ["party", "party.code", "company", "currency", "lines"])
+            purchase = purchases[number]
+            if line_id not in purchase["lines"]:
+                raise TrytonRefused(f"purchase {number} has no line {line_id}")
+            if purchase["party"]["id"] != supplier_id:
+                raise TrytonRefused(f"purchase {number} belongs to supplier {purchase['party']['code']}, not {supplier}")
+            line = self._read("purchase.line", line_id, ["product", "unit", "description"])
+            category = self._read("product.product", line["product"], ["account_category"])["account_category"]
+            account = (self._read("product.category", category, ["account_expense"], context={"company": purchase["company"]})
+                       ["account_expense"] if category else None)
+            if not account:
+                raise TrytonRefused(f"product of purchase {number} line {line_id} has no expense account in Tryton")
+            invoice_lines.append({
+                "type": "line", "invoice_type": "in", "party": supplier_id, "company": purchase["company"],
+                "currency": purchase["currency"], "product": line["product"], "unit": line["unit"],
+                "description": line["description"], "quantity": Decimal(item["quantity"]),
+                "unit_price": Decimal(item["unit_price"]), "account": account, "origin": f"purchase.line,{line_id}",
+            })
+        companies = {p["company"] for p in purchases.values()}
+        currencies = {p["currency"] for p in purchases.values()}
+        if len(companies) != 1 or len(currencies) != 1:
+            raise TrytonRefused(f"invoice {reference}: the purchases {sorted(purchases)} have different companies or currencies")
+        currency_found = self._search("currency.currency", [("code", "=", currency)], ["id"])
+        if not currency_found or currency_found[0]["id"] not in currencies:
+            raise TrytonRefused(f"invoice {reference} is in {currency}, the purchases are not")
+        journal = self._search("account.journal", [("type", "=", "expense")], ["id"])
+        payable = self._search("account.account", [("type.payable", "=", True), ("party_required", "=", True),
+                                                   ("company", "=", companies.copy().pop())], ["id"])
+        address = self._search("party.address", [("party", "=", supplier_id)], ["id"])
+        if not journal or not payable or not address:
+            raise TrytonRefused("Tryton lacks an expense journal, a payable account or the supplier's address for invoices")
+        created = self._request("POST", "model/account.invoice", body={
+            "type": "in", "company": companies.pop(), "party": supplier_id, "invoice_address": address[0]["id"],
+            "currency": currencies.pop(), "journal": journal[0]["id"], "account": payable[0]["id"],
+            "invoice_date": invoice_date, "reference": reference, "lines": [["create", invoice_lines]],
+        })
+        return {**self._read("account.invoice", created["id"], fields), "created": True}
+
 
 def _error_text(response: requests.Response) -> str:
     """Tryton's own message: JSON {"message", "description"} from the REST API, else the HTML <p>."""

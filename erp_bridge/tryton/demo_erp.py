@@ -154,6 +154,7 @@ def _create_demo_data(directory: Path, database: str) -> str:
     connect(directory, database)
     company = _create_company()
     connect(directory, database)  # reload the context, now with the company
+    _create_accounting(company)
     _create_masters()
     for supplier, lines in PURCHASES:
         number = create_purchase(supplier, lines)
@@ -183,6 +184,52 @@ def _create_company():
     return company
 
 
+def _create_accounting(company) -> None:
+    """A minimal chart of accounts (Tryton's English template), this year's fiscal year with monthly
+    periods and its invoice sequences: enough for supplier invoices to be filed as drafts."""
+    from dateutil.relativedelta import relativedelta
+    from proteus import Model, Wizard
+    from proteus.config import get_config
+
+    AccountTemplate = Model.get("account.account.template")
+    Account = Model.get("account.account")
+    FiscalYear = Model.get("account.fiscalyear")
+    SequenceType = Model.get("ir.sequence.type")
+    StrictSequence = Model.get("ir.sequence.strict")
+
+    ModelData = Model.get("ir.model.data")
+    root = AccountTemplate(ModelData.get_id("account.account_template_root_en", get_config().context))
+    wizard = Wizard("account.create_chart")
+    wizard.execute("account")
+    wizard.form.account_template = root
+    wizard.form.company = company
+    wizard.execute("create_account")
+    payable, = Account.find([("type.payable", "=", True), ("party_required", "=", True), ("company", "=", company.id)], limit=1)
+    receivable, = Account.find([("type.receivable", "=", True), ("party_required", "=", True), ("company", "=", company.id)],
+                               limit=1)
+    expense, = Account.find([("type.expense", "=", True), ("closed", "!=", True), ("company", "=", company.id)], limit=1)
+    wizard.form.account_payable = payable
+    wizard.form.account_receivable = receivable
+    if hasattr(wizard.form, "category_account_expense"):
+        wizard.form.category_account_expense = expense
+    wizard.execute("create_properties")
+
+    today = dt.date.today()
+    year = FiscalYear(name=str(today.year), company=company,
+                      start_date=today - relativedelta(months=6, day=1), end_date=today + relativedelta(months=6, day=31))
+    move_type, = SequenceType.find([("name", "=", "Account Move")], limit=1)
+    year.move_sequence = StrictSequence(name=f"Moves {today.year}", sequence_type=move_type, company=company)
+    year.move_sequence.save()
+    invoice_type, = SequenceType.find([("name", "=", "Invoice")], limit=1)
+    invoices = StrictSequence(name=f"Invoices {today.year}", sequence_type=invoice_type, company=company)
+    invoices.save()
+    numbering, = year.invoice_sequences
+    numbering.in_invoice_sequence = numbering.in_credit_note_sequence = invoices
+    numbering.out_invoice_sequence = numbering.out_credit_note_sequence = invoices
+    year.save()
+    year.click("create_period")
+
+
 def _create_masters() -> None:
     from proteus import Model
 
@@ -198,7 +245,7 @@ def _create_masters() -> None:
     warehouse.code = "PLANT-1"
     warehouse.save()
 
-    # Invoices are outside this ERP's demo scope: "manual" avoids needing a chart of accounts.
+    # Supplier invoices come from the portal (filed as drafts against the purchase lines), not from Tryton.
     configuration = PurchaseConfiguration(1)
     configuration.purchase_invoice_method = "manual"
     configuration.save()
@@ -212,8 +259,11 @@ def _create_masters() -> None:
         party.addresses[0].city = city
         party.save()
 
-    # accounting=True with no supplier taxes lets purchase lines compute (empty) taxes.
-    category = Category(name="Purchased components", accounting=True)
+    # accounting=True with no supplier taxes lets purchase lines compute (empty) taxes; invoice lines
+    # are booked to the chart's expense account.
+    Account = Model.get("account.account")
+    expense, = Account.find([("type.expense", "=", True)], limit=1)
+    category = Category(name="Purchased components", accounting=True, account_expense=expense)
     category.save()
     unit, = Uom.find([("name", "=", "Unit")])
     for code, name, price in PRODUCTS:
@@ -235,7 +285,7 @@ def _create_portal_user(company) -> str:
     Application = Model.get("res.user.application")
 
     portal = User(name="Supplier portal", login=PORTAL_LOGIN)
-    for name in ("Purchase", "Purchase Amendment", "Stock"):
+    for name in ("Purchase", "Purchase Amendment", "Stock", "Accounting"):
         group, = Group.find([("name", "=", name)])
         portal.groups.append(Group(group.id))
     portal.companies.append(Company(company.id))

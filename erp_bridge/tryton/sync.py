@@ -172,7 +172,8 @@ WITHOUT_EFFECT_IN_TRYTON = {"quality.hold_released", "quality.hold_scrapped"}
 class TrytonConnector:
     """Applies `acknowledgement.decided` to the Tryton purchase: quantity and price changes through
     a purchase amendment (a rejected line is amended to quantity 0), the committed date onto the
-    pending incoming moves; files shipments as draft supplier shipments. Tryton's refusals are permanent failures with its message; an
+    pending incoming moves; files shipments as draft supplier shipments and invoices as draft
+    supplier invoices. Tryton's refusals are permanent failures with its message; an
     unreachable Tryton is retried."""
 
     def __init__(self, tryton: TrytonClient) -> None:
@@ -184,6 +185,7 @@ class TrytonConnector:
             "shipment.submitted": self._apply_shipment,
             "shipment.corrected": self._apply_shipment,
             "shipment.cancelled": self._cancel_shipment,
+            "invoice.submitted": self._file_invoice,
         }.get(envelope["type"])
         if envelope["type"] in WITHOUT_EFFECT_IN_TRYTON:
             # Tryton (purchase + stock) has no quality holds: the ERP side of a hold is the buyer's
@@ -200,6 +202,15 @@ class TrytonConnector:
         except TrytonError as error:
             return DeliveryResult(delivered=False, permanent=True, status_code=error.status, error=_excerpt(error))
         return DeliveryResult(delivered=True, status_code=200)
+
+    def _file_invoice(self, payload: dict) -> None:
+        """The supplier's invoice as a draft supplier invoice against the purchase lines (a portal order
+        line number is the Tryton purchase line id). Tryton computes the taxes of its own lines."""
+        self.tryton.file_supplier_invoice(
+            reference=payload["number"], supplier=payload["supplier"], currency=payload["currency"],
+            invoice_date=dt.date.fromisoformat(payload["invoice_date"]),
+            lines=[{"purchase": line["purchase_order"], "line": line["order_line"], "quantity": line["quantity"],
+                    "unit_price": line["unit_price"]} for line in payload["lines"]])
 
     def _apply_acknowledgement(self, payload: dict) -> None:
         number = payload["purchase_order"]

@@ -229,3 +229,29 @@ def test_quality_hold_decisions_are_acknowledged_without_effect_and_unknown_even
     assert released.delivered and not released.error
     unknown = connector.send({"type": "forecast.commitment", "aggregate": "PO-7001", "payload": {}})
     assert (unknown.delivered, unknown.permanent) == (False, True) and "no mapping" in unknown.error
+
+
+def test_a_submitted_invoice_becomes_a_draft_supplier_invoice_once(portal_on_tryton, tryton, nordwerk_sales, nordwerk):
+    from collaboration.documents import parse_invoice
+
+    sync.pull_purchases()
+    lines = list(PurchaseOrder.objects.get(number="PO-7001").lines.order_by("line_number"))
+    answer(nordwerk_sales, "PO-7001", *[LineResponse(line=line.line_number, action="accept") for line in lines])
+    assert deliver_all() == ["delivered"]
+    services.invoice_submit(supplier_id=nordwerk.pk, actor=Actor.for_user(nordwerk_sales, channel="portal"),
+                            document=parse_invoice({
+                                "number": "RE-2027-0042", "invoice_date": dt.date.today().isoformat(), "currency": "EUR",
+                                "lines": [{"purchase_order": "PO-7001", "line": line.line_number, "quantity": "10",
+                                           "unit_price": str(line.unit_price), "reason": "advance invoice"}
+                                          for line in lines[:2]]}))
+    assert deliver_all() == ["delivered"], list(OutboxMessage.objects.values_list("type", "last_error"))
+    client = tryton.client()
+    [invoice] = client._search("account.invoice", [("reference", "=", "RE-2027-0042")],
+                               ["type", "state", "party.code", "lines", "untaxed_amount"])
+    assert (invoice["type"], invoice["state"], invoice["party"]["code"]) == ("in", "draft", "NORDWERK")
+    invoice_lines = client._search("account.invoice.line", [("invoice", "=", invoice["id"])], ["origin", "quantity"])
+    assert sorted(line["origin"] for line in invoice_lines) == sorted(f"purchase.line,{line.line_number}" for line in lines[:2])
+    assert invoice["untaxed_amount"] == sum(10 * line.unit_price for line in lines[:2])
+    # The same event again (a replay) files nothing new.
+    again = sync.TrytonConnector(client).send(OutboxMessage.objects.get(type="invoice.submitted").envelope())
+    assert again.delivered and len(client._search("account.invoice", [("reference", "=", "RE-2027-0042")], ["id"])) == 1
