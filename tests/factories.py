@@ -48,8 +48,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.SALES
 
 
-def po_document(number: str = "PO-7001", *, supplier: str = "NORDWERK", revision: int = 1, line_count: int = 1, **overrides) -> dict:
-    """A canonical PO document as the ERP sends it."""
+def po_document(number: str = "PO-7001", *, supplier: str = "NORDWERK", revision: int = 1, line_count: int = 1,
+                requested: date = date(2026, 12, 1), **overrides) -> dict:
+    """A canonical PO document as the ERP sends it; line 10 is requested on `requested`, each next line a day later."""
     document = {
         "number": number,
         "revision": revision,
@@ -65,7 +66,7 @@ def po_document(number: str = "PO-7001", *, supplier: str = "NORDWERK", revision
                 "quantity": "400",
                 "uom": "PCE",
                 "unit_price": "3.85",
-                "requested_date": (date(2026, 12, 1) + timedelta(days=index)).isoformat(),
+                "requested_date": (requested + timedelta(days=index)).isoformat(),
             }
             for index in range(line_count)
         ],

@@ -113,10 +113,11 @@ def test_detail_query_count_is_constant(logged_in, nordwerk, nordwerk_sales, dja
     create_purchase_order("PO-L", supplier=nordwerk, line_count=60)
     # Responses with split schedules and a draft on the large order must not add queries per line.
     actor = Actor.for_user(nordwerk_sales, channel="portal")
+    start = date.today() + timedelta(days=30)  # answers may not promise dates in the past
     services.acknowledgement_submit(number="PO-L", revision=1, actor=actor, responses=[
         LineResponse(line=10 * n, action="change", quantity=Decimal("400"), schedule=(
-            ScheduleInput(Decimal("100"), date(2026, 12, 1) + timedelta(days=n)),
-            ScheduleInput(Decimal("300"), date(2026, 12, 20) + timedelta(days=n)))) for n in range(1, 30)])
+            ScheduleInput(Decimal("100"), start + timedelta(days=n)),
+            ScheduleInput(Decimal("300"), start + timedelta(days=19 + n)))) for n in range(1, 30)])
     services.acknowledgement_draft_save(number="PO-L", revision=1, actor=actor,
                                         response=LineResponse(line=400, action="accept"))
     erp = Actor.system("test", channel="erp")

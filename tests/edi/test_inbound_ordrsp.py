@@ -16,10 +16,13 @@ from tests.edi.conftest import day, interchange, ordrsp
 from tests.factories import create_purchase_order
 
 
+REQUESTED = date.today() + timedelta(days=30)
+
+
 @pytest.fixture
 def po(partner, nordwerk):
-    """PO-1: lines 10 (400 on 2026-12-01) and 20 (400 on 2026-12-02), 3.85 each, for the EDI partner."""
-    return create_purchase_order("PO-1", supplier=nordwerk, line_count=2)
+    """PO-1: lines 10 (400 on REQUESTED) and 20 (400 a day later), 3.85 each, for the EDI partner."""
+    return create_purchase_order("PO-1", supplier=nordwerk, line_count=2, requested=REQUESTED)
 
 
 def receive(data: bytes, name: str = "in.edi"):
@@ -55,7 +58,7 @@ def test_header_acceptance_accepts_every_open_line_and_answers_with_contrl(po, p
 
 
 def test_line_responses_take_the_same_tolerance_rules_as_the_portal(po):
-    earlier = (date(2026, 12, 2) - timedelta(days=2)).strftime("%Y%m%d")  # inside the 3-day tolerance
+    earlier = (REQUESTED + timedelta(days=1) - timedelta(days=2)).strftime("%Y%m%d")  # line 20: inside the 3-day tolerance
     result = receive(interchange(ordrsp(
         "PO-1", "4",
         [("LIN", ["10", "3"]), ("QTY", [("21", "350", "PCE")])],  # less quantity: outside tolerance, for the buyer

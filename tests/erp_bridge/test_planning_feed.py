@@ -14,14 +14,14 @@ from erp_bridge import relay
 from erp_bridge.models import OutboxMessage
 from tests.factories import create_purchase_order
 
-REQUESTED = date(2026, 12, 1)  # line 10 of po_document; line 20 is a day later
+REQUESTED = date.today() + timedelta(days=30)  # line 10 of the order; line 20 is a day later (future: past dates are refused)
 
 
 @pytest.fixture
 def decided(nordwerk, nordwerk_sales, admin_user):
     """PO-7001: line 10 split with its second delivery 4 days late; line 20 accepted; line 30
     rejected (a buyer approves the rejection)."""
-    create_purchase_order("PO-7001", supplier=nordwerk, line_count=3)
+    create_purchase_order("PO-7001", supplier=nordwerk, line_count=3, requested=REQUESTED)
     TolerancePolicy.objects.create(supplier=nordwerk, days_later=10)
     actor = Actor.for_user(nordwerk_sales, channel="portal")
     services.acknowledgement_submit(number="PO-7001", revision=1, actor=actor, responses=[
@@ -40,7 +40,8 @@ def test_every_decision_sends_commitments_and_late_ones_a_slip(decided):
     assert (commitment.type, slip.type, rejection.type) == ("commitment.decided", "commitment.slipped", "commitment.decided")
     lines = {line["line"]: line for line in commitment.payload["lines"] + rejection.payload["lines"]}
     assert [lines[10]["days_late"], lines[20]["days_late"], lines[30]["days_late"]] == [4, 0, 0]
-    assert lines[10]["committed"] == [{"quantity": "100", "date": "2026-12-01"}, {"quantity": "300", "date": "2026-12-05"}]
+    assert lines[10]["committed"] == [{"quantity": "100", "date": str(REQUESTED)},
+                                    {"quantity": "300", "date": str(REQUESTED + timedelta(days=4))}]
     assert lines[30]["decision"] == "rejected" and lines[30]["committed"] == []
     assert [line["line"] for line in slip.payload["lines"]] == [10]
 
@@ -51,11 +52,11 @@ def test_without_a_webhook_the_planning_feed_is_a_csv_file(decided, settings):
     with open(settings.ERP_FILE_DIR / "planning-commitments.csv", newline="") as feed:
         rows = list(csv.DictReader(feed))
     assert [(r["event_type"], r["line"], r["committed_date"], r["committed_quantity"], r["days_late"]) for r in rows] == [
-        ("commitment.decided", "10", "2026-12-01", "100", "4"),
-        ("commitment.decided", "10", "2026-12-05", "300", "4"),
-        ("commitment.decided", "20", "2026-12-02", "400", "0"),
-        ("commitment.slipped", "10", "2026-12-01", "100", "4"),
-        ("commitment.slipped", "10", "2026-12-05", "300", "4"),
+        ("commitment.decided", "10", str(REQUESTED), "100", "4"),
+        ("commitment.decided", "10", str(REQUESTED + timedelta(days=4)), "300", "4"),
+        ("commitment.decided", "20", str(REQUESTED + timedelta(days=1)), "400", "0"),
+        ("commitment.slipped", "10", str(REQUESTED), "100", "4"),
+        ("commitment.slipped", "10", str(REQUESTED + timedelta(days=4)), "300", "4"),
         ("commitment.decided", "30", "", "", "0"),
     ]
     assert {r["event_id"] for r in rows} == {str(m.id) for m in decided}
