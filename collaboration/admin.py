@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from collaboration import selectors, services
 from collaboration.actors import Actor
@@ -87,11 +88,11 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 class AcknowledgementDueFilter(admin.SimpleListFilter):
-    title = "acknowledgement"
+    title = _("acknowledgement")
     parameter_name = "answer"
 
     def lookups(self, request, model_admin):
-        return [("overdue", "Overdue"), ("due_soon", "Due within 2 days")]
+        return [("overdue", _("Overdue")), ("due_soon", _("Due within 2 days"))]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
@@ -106,11 +107,11 @@ class AcknowledgementDueFilter(admin.SimpleListFilter):
 class CommitmentFilter(admin.SimpleListFilter):
     """Orders with a line committed later than requested: the planning alert, in the admin."""
 
-    title = "commitment"
+    title = _("commitment")
     parameter_name = "commitment"
 
     def lookups(self, request, model_admin):
-        return [("late", "Committed later than requested")]
+        return [("late", _("Committed later than requested"))]
 
     def queryset(self, request, queryset):
         if self.value() == "late":
@@ -147,11 +148,11 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     readonly_fields = ["number", "supplier", "revision", "currency", "order_date", "ship_to", "buyer", "status",
                        "acknowledgement_due", "content_hash", "created_at", "updated_at", "timeline"]
 
-    @admin.display(description="Timeline")
+    @admin.display(description=_("Timeline"))
     def timeline(self, po: PurchaseOrder):
         events = selectors.purchase_order_timeline(po=po)
-        link = format_html('<p><a href="{}">Traceability timeline</a> (deliveries to the ERP, EDI interchanges, receipts)</p>',
-                           reverse("purchase-order-timeline", args=[po.number]))
+        link = format_html('<p><a href="{}">{}</a> {}</p>', reverse("purchase-order-timeline", args=[po.number]),
+                           gettext("Traceability timeline"), gettext("(deliveries to the ERP, EDI interchanges, receipts)"))
         return link + (format_html(
             "<ol>{}</ol>",
             format_html_join("", "<li>{} · {} · {} ({})</li>", (
@@ -175,9 +176,9 @@ class AcknowledgementLineInline(ReadOnlyInline):
     fields = ["order_line", "action", "quantity", "unit_price", "deliveries", "reason", "reason_text", "decision",
               "decided_at", "decided_by", "decision_comment"]
 
-    @admin.display(description="Deliveries")
+    @admin.display(description=_("Deliveries"))
     def deliveries(self, response: AcknowledgementLine) -> str:
-        return "; ".join(f"{e.quantity.normalize()} on {e.date:%Y-%m-%d}" for e in response.schedule.all())
+        return "; ".join(_delivery(e.quantity.normalize(), f"{e.date:%Y-%m-%d}") for e in response.schedule.all())
 
 
 @admin.register(Acknowledgement)
@@ -227,7 +228,7 @@ class ReceiptAdmin(ReadOnlyAdmin):
     list_select_related = ["purchase_order__supplier"]
     inlines = [ReceiptLineInline]
 
-    @admin.display(description="Supplier", ordering="purchase_order__supplier__code")
+    @admin.display(description=_("Supplier"), ordering="purchase_order__supplier__code")
     def supplier(self, receipt: Receipt) -> str:
         return receipt.purchase_order.supplier.code
 
@@ -276,11 +277,11 @@ class ForecastAdmin(ReadOnlyAdmin):
 
 
 class BelowMinimumFilter(admin.SimpleListFilter):
-    title = "stock"
+    title = _("stock")
     parameter_name = "stock"
 
     def lookups(self, request, model_admin):
-        return [("below", "below minimum")]
+        return [("below", _("below minimum"))]
 
     def queryset(self, request, queryset):
         return queryset.filter(min_level__gt=F("on_hand") + F("consignment")) if self.value() == "below" else queryset
@@ -311,13 +312,14 @@ class TolerancePolicyAdmin(admin.ModelAdmin):
 
 class DecisionForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                              help_text="Shown to the supplier. Required when declining.")
+                              label=_("Comment"), help_text=_("Shown to the supplier. Required when declining."))
 
 
 class BulkDecisionAdmin(admin.ModelAdmin):
     """Bulk actions that call a service for each selected row; a negative answer asks for a comment first."""
 
-    def _each(self, request, ids, call, *, done: str) -> None:
+    def _each(self, request, ids, call, *, done) -> None:
+        """`done(count)` is the success message for `count` rows."""
         succeeded, failed = 0, []
         for pk in ids:
             try:
@@ -325,7 +327,7 @@ class BulkDecisionAdmin(admin.ModelAdmin):
                 succeeded += 1
             except DomainError as error:
                 failed.append(f"#{pk}: {error.message}")
-        self.message_user(request, f"{succeeded} {done}.", messages.SUCCESS)
+        self.message_user(request, done(succeeded), messages.SUCCESS)
         for failure in failed:
             self.message_user(request, failure, messages.ERROR)
 
@@ -341,8 +343,15 @@ class BulkDecisionAdmin(admin.ModelAdmin):
         })
 
 
-DETAIL_COLUMNS = ["purchase_order", "line", "start", "field", "forecast", "ordered", "proposed", "committed", "difference",
-                  "allowed", "differences", "reason"]
+def _delivery(quantity, day) -> str:
+    return gettext("%(quantity)s on %(date)s") % {"quantity": quantity, "date": day}
+
+
+DETAIL_COLUMNS = {  # the columns of a case's detail tables, in this order, with their headings
+    "purchase_order": _("purchase order"), "line": _("line"), "start": _("start"), "field": _("field"),
+    "forecast": _("forecast"), "ordered": _("ordered"), "proposed": _("proposed"), "committed": _("committed"),
+    "difference": _("difference"), "allowed": _("allowed"), "differences": _("differences"), "reason": _("reason"),
+}
 
 
 def _detail_value(value):
@@ -351,7 +360,7 @@ def _detail_value(value):
         # PostgreSQL's jsonb does not keep the keys' order: the columns follow DETAIL_COLUMNS, then the alphabet.
         keys = {key for entry in value for key in entry}
         columns = [key for key in DETAIL_COLUMNS if key in keys] + sorted(keys - set(DETAIL_COLUMNS))
-        head = format_html_join("", "<th>{}</th>", ((column.replace("_", " "),) for column in columns))
+        head = format_html_join("", "<th>{}</th>", ((DETAIL_COLUMNS.get(column, column.replace("_", " ")),) for column in columns))
         body = format_html_join("", "<tr>{}</tr>", (
             (format_html_join("", "<td>{}</td>", ((_detail_value(entry.get(column, "")),) for column in columns)),)
             for entry in value))
@@ -384,7 +393,7 @@ class ExceptionCaseAdmin(BulkDecisionAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="Details")
+    @admin.display(description=_("Details"))
     def side_by_side(self, case: ExceptionCase):
         details = case.details or {}
         ordered, proposed = details.get("ordered", {}), details.get("proposed", {})
@@ -394,26 +403,27 @@ class ExceptionCaseAdmin(BulkDecisionAdmin):
             )) or "—"
 
         def schedule(values):
-            return "; ".join(f"{e['quantity']} on {e['date']}" for e in values.get("schedule", [])) or "—"
+            return "; ".join(_delivery(e["quantity"], e["date"]) for e in values.get("schedule", [])) or "—"
 
         outside = {b["field"] for b in details.get("outside_tolerance", [])}
         rows = [
-            ("Quantity", ordered.get("quantity"), proposed.get("quantity"), "quantity" in outside),
-            ("Unit price", ordered.get("unit_price"), proposed.get("unit_price"), "unit_price" in outside),
-            ("Deliveries", schedule(ordered), schedule(proposed), "date" in outside),
+            (gettext("Quantity"), ordered.get("quantity"), proposed.get("quantity"), "quantity" in outside),
+            (gettext("Unit price"), ordered.get("unit_price"), proposed.get("unit_price"), "unit_price" in outside),
+            (gettext("Deliveries"), schedule(ordered), schedule(proposed), "date" in outside),
         ]
         if proposed.get("reason"):
-            rows.append(("Reason", "", f"{proposed['reason']} {proposed.get('reason_text', '')}", True))
+            rows.append((gettext("Reason"), "", f"{proposed['reason']} {proposed.get('reason_text', '')}", True))
         body = format_html_join(
             "", "<tr><th>{}</th><td>{}</td><td{}>{}</td></tr>",
             ((label, a, mark_safe(' style="font-weight:bold;color:#b3261e"') if flag else "", b) for label, a, b, flag in rows),
         )
         breaches = format_html_join(
-            "", "<li>{}: {} (allowed {})</li>", ((b["field"], b["difference"], b["allowed"]) for b in details.get("outside_tolerance", []))
+            "", "<li>{}: {} ({} {})</li>",
+            ((b["field"], b["difference"], gettext("allowed"), b["allowed"]) for b in details.get("outside_tolerance", []))
         )
         return format_html(
-            '<table><thead><tr><th></th><th>Ordered</th><th>Proposed</th></tr></thead><tbody>{}</tbody></table><ul>{}</ul>',
-            body, breaches,
+            '<table><thead><tr><th></th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table><ul>{}</ul>',
+            gettext("Ordered"), gettext("Proposed"), body, breaches,
         )
 
     def get_urls(self):
@@ -432,14 +442,14 @@ class ExceptionCaseAdmin(BulkDecisionAdmin):
         try:
             if "resolve" in request.POST:
                 services.exception_case_resolve(case_id=case_id, comment=comment, actor=actor)
-                done = "resolved"
+                done = gettext("Case #%(case)s resolved.")
             else:
                 services.exception_case_decide(case_id=case_id, approve=approve, comment=comment, actor=actor)
-                done = "approved" if approve else "declined"
+                done = gettext("Case #%(case)s approved.") if approve else gettext("Case #%(case)s declined.")
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
-            self.message_user(request, f"Case #{case_id} {done}.", messages.SUCCESS)
+            self.message_user(request, done % {"case": case_id}, messages.SUCCESS)
         return redirect("admin:collaboration_exceptioncase_change", case_id)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -450,17 +460,18 @@ class ExceptionCaseAdmin(BulkDecisionAdmin):
         actor = Actor.for_user(request.user, channel=Channel.ADMIN)
         self._each(request, queryset.filter(status=ExceptionCase.Status.OPEN).values_list("pk", flat=True),
                    lambda pk: services.exception_case_decide(case_id=pk, approve=approve, comment=comment, actor=actor),
-                   done=f"case(s) {'approved' if approve else 'declined'}")
+                   done=lambda count: (ngettext("%(count)s case approved.", "%(count)s cases approved.", count) if approve else
+                                       ngettext("%(count)s case declined.", "%(count)s cases declined.", count)) % {"count": count})
 
-    @admin.action(description="Approve selected proposals", permissions=["change"])
+    @admin.action(description=_("Approve selected proposals"), permissions=["change"])
     def approve_selected(self, request, queryset):
         self._decide_many(request, queryset, approve=True, comment="")
 
-    @admin.action(description="Decline selected proposals (asks for a comment)", permissions=["change"])
+    @admin.action(description=_("Decline selected proposals (asks for a comment)"), permissions=["change"])
     def decline_selected(self, request, queryset):
         return self._with_comment(
             request, queryset, lambda comment: self._decide_many(request, queryset, approve=False, comment=comment),
-            template="admin/collaboration/exceptioncase/decline.html", title="Decline proposals", listed_as="cases")
+            template="admin/collaboration/exceptioncase/decline.html", title=gettext("Decline proposals"), listed_as="cases")
 
 
 class ShipmentLineInline(ReadOnlyInline):
@@ -489,8 +500,9 @@ class ShipmentAdmin(ReadOnlyAdmin):
 class ItemRuleForm(forms.ModelForm):
     required_documents = forms.MultipleChoiceField(
         choices=QualityDocument.Type.choices, widget=forms.CheckboxSelectMultiple, required=False,
-        help_text="An ASN with this item can be submitted only when the supplier has each of these, valid on the "
-                  "despatch date and not rejected.",
+        label=_("Required documents"),
+        help_text=_("An ASN with this item can be submitted only when the supplier has each of these, valid on the "
+                    "despatch date and not rejected."),
     )
 
     class Meta:
@@ -504,18 +516,20 @@ class ItemRuleAdmin(admin.ModelAdmin):
     list_display = ["item", "lot_controlled", "serial_controlled", "documents_required"]
     search_fields = ["item"]
 
-    @admin.display(description="Required documents")
+    @admin.display(description=_("Required documents"))
     def documents_required(self, rule: ItemRule) -> str:
         labels = dict(QualityDocument.Type.choices)
         return ", ".join(str(labels.get(value, value)) for value in rule.required_documents) or "—"
 
 
 class ValidityFilter(admin.SimpleListFilter):
-    title = "validity"
+    title = _("validity")
     parameter_name = "validity"
 
     def lookups(self, request, model_admin):
-        return [("expiring", f"Expiring within {settings.QUALITY_EXPIRY_REMINDER_DAYS} days"), ("expired", "Expired")]
+        days = settings.QUALITY_EXPIRY_REMINDER_DAYS
+        return [("expiring", ngettext("Expiring within %(days)s day", "Expiring within %(days)s days", days) % {"days": days}),
+                ("expired", _("Expired"))]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
@@ -548,11 +562,11 @@ class QualityDocumentAdmin(BulkDecisionAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="Supplier", ordering="supplier__code")
+    @admin.display(description=_("Supplier"), ordering="supplier__code")
     def supplier_code(self, document: QualityDocument) -> str:
         return document.supplier.code
 
-    @admin.display(description="File")
+    @admin.display(description=_("File"))
     def download(self, document: QualityDocument):
         # Through the access-checked portal view, never a storage URL.
         return format_html('<a href="{}">{}</a>', reverse("collaboration:quality-document-download", args=[document.pk]),
@@ -576,24 +590,27 @@ class QualityDocumentAdmin(BulkDecisionAdmin):
             except DomainError as error:
                 self.message_user(request, error.message, messages.ERROR)
             else:
-                self.message_user(request, f"Document #{document_id} {'approved' if approve else 'rejected'}.", messages.SUCCESS)
+                done = gettext("Document #%(document)s approved.") if approve else gettext("Document #%(document)s rejected.")
+                self.message_user(request, done % {"document": document_id}, messages.SUCCESS)
         return redirect("admin:collaboration_qualitydocument_change", document_id)
 
     def _review_many(self, request, queryset, *, approve: bool, comment: str) -> None:
         actor = Actor.for_user(request.user, channel=Channel.ADMIN)
         self._each(request, queryset.values_list("pk", flat=True),
                    lambda pk: services.quality_document_review(document_id=pk, approve=approve, comment=comment, actor=actor),
-                   done=f"document(s) {'approved' if approve else 'rejected'}")
+                   done=lambda count: (ngettext("%(count)s document approved.", "%(count)s documents approved.", count) if approve
+                                       else ngettext("%(count)s document rejected.", "%(count)s documents rejected.", count))
+                   % {"count": count})
 
-    @admin.action(description="Approve selected documents", permissions=["change"])
+    @admin.action(description=_("Approve selected documents"), permissions=["change"])
     def approve_selected(self, request, queryset):
         self._review_many(request, queryset, approve=True, comment="")
 
-    @admin.action(description="Reject selected documents (asks for a comment)", permissions=["change"])
+    @admin.action(description=_("Reject selected documents (asks for a comment)"), permissions=["change"])
     def reject_selected(self, request, queryset):
         return self._with_comment(
             request, queryset, lambda comment: self._review_many(request, queryset, approve=False, comment=comment),
-            template="admin/collaboration/qualitydocument/reject.html", title="Reject quality documents",
+            template="admin/collaboration/qualitydocument/reject.html", title=gettext("Reject quality documents"),
             listed_as="documents")
 
 
@@ -602,16 +619,17 @@ class IncidentOpenForm(forms.Form):
 
     required_names = ("supplier", "item", "quantity_on_hold", "uom", "description")  # labelled required; checked by the document
 
-    supplier = forms.ModelChoiceField(queryset=Supplier.objects.filter(is_active=True))
-    reference = forms.CharField(required=False, max_length=35, help_text="Leave empty for the next NC-<year>-<serial>.")
-    purchase_order = forms.CharField(required=False, max_length=35, label="Purchase order",
-                                     help_text="Optional: the order the goods came on.")
-    item = forms.CharField(required=False, max_length=35)
-    lot = forms.CharField(required=False, max_length=35)
-    quantity_on_hold = forms.CharField(required=False, max_length=30, label="Quantity on hold")
-    uom = forms.CharField(required=False, max_length=10, label="Unit", initial="PCE")
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
-                                  help_text="What is wrong with the goods. The supplier reads this.")
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.filter(is_active=True), label=_("Supplier"))
+    reference = forms.CharField(required=False, max_length=35, label=_("Reference"),
+                                help_text=_("Leave empty for the next NC-<year>-<serial>."))
+    purchase_order = forms.CharField(required=False, max_length=35, label=_("Purchase order"),
+                                     help_text=_("Optional: the order the goods came on."))
+    item = forms.CharField(required=False, max_length=35, label=_("Item"))
+    lot = forms.CharField(required=False, max_length=35, label=_("Lot"))
+    quantity_on_hold = forms.CharField(required=False, max_length=30, label=_("Quantity on hold"))
+    uom = forms.CharField(required=False, max_length=10, label=_("Unit"), initial="PCE")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5, "cols": 60}), label=_("Description"),
+                                  help_text=_("What is wrong with the goods. The supplier reads this."))
 
     def document_data(self, *, reference: str) -> dict:
         data = {name: value for name, value in self.cleaned_data.items() if name != "supplier"}
@@ -624,11 +642,11 @@ class IncidentOpenForm(forms.Form):
 
 
 class NeedsReviewFilter(admin.SimpleListFilter):
-    title = "review"
+    title = _("review")
     parameter_name = "review"
 
     def lookups(self, request, model_admin):
-        return [("answered", "Answer waiting for review"), ("overdue", "Supplier step overdue")]
+        return [("answered", _("Answer waiting for review")), ("overdue", _("Supplier step overdue"))]
 
     def queryset(self, request, queryset):
         steps = IncidentStep.objects.filter(incident=OuterRef("pk"))
@@ -647,7 +665,7 @@ class IncidentStepInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("responded_by").prefetch_related("attachments")
 
-    @admin.display(description="Attachments")
+    @admin.display(description=_("Attachments"))
     def files(self, step: IncidentStep):
         return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a>', (
             (reverse("collaboration:incident-attachment-download", args=[a.pk]), a.original_name) for a in step.attachments.all()
@@ -694,20 +712,23 @@ class QualityIncidentAdmin(admin.ModelAdmin):
                 form.add_service_errors(error)
             except DomainError as error:
                 if error.code == "document_content_conflict":
-                    form.add_error("reference", f"Incident {reference} already exists; leave the reference empty for a new number.")
+                    form.add_error("reference", gettext("Incident %(reference)s already exists; leave the reference empty for a new "
+                                                    "number.") % {"reference": reference})
                 else:
                     form.add_service_errors(error)
             except IntegrityError:
-                form.add_error("reference", f"Incident {reference} was just opened by someone else; submit again.")
+                form.add_error("reference", gettext("Incident %(reference)s was just opened by someone else; submit again.")
+                               % {"reference": reference})
             else:
                 if result.outcome == "unchanged":
-                    self.message_user(request, f"Incident {reference} already exists with this content.", messages.WARNING)
+                    self.message_user(request, gettext("Incident %(reference)s already exists with this content.")
+                                      % {"reference": reference}, messages.WARNING)
                 else:
-                    self.message_user(request, f"Incident {reference} opened; the supplier's quality users are e-mailed.",
-                                      messages.SUCCESS)
+                    self.message_user(request, gettext("Incident %(reference)s opened; the supplier's quality users are "
+                                                       "e-mailed.") % {"reference": reference}, messages.SUCCESS)
                 return redirect("admin:collaboration_qualityincident_change", result.incident.pk)
         return TemplateResponse(request, "admin/collaboration/qualityincident/open.html", {
-            **self.admin_site.each_context(request), "title": "Open a quality incident", "form": form,
+            **self.admin_site.each_context(request), "title": gettext("Open a quality incident"), "form": form,
             "opts": self.model._meta, "has_view_permission": self.has_view_permission(request),
         })
 
@@ -733,23 +754,25 @@ class QualityIncidentAdmin(admin.ModelAdmin):
                 kind = post.get("accept") or post.get("return", "")
                 step = services.incident_step_review(reference=incident.reference, kind=kind, accept=accept,
                                                      comment=post.get(f"comment-{kind}", ""), actor=actor)
-                done = f"{step.get_kind_display()} " + ("accepted." if accept else "returned to the supplier.")
+                done = (gettext("%(step)s accepted.") if accept else gettext("%(step)s returned to the supplier.")) % {
+                    "step": step.get_kind_display()}
             elif "release" in post or "scrap" in post:
                 decision = QualityIncident.Hold.RELEASED if "release" in post else QualityIncident.Hold.SCRAPPED
                 services.incident_hold_decide(reference=incident.reference, decision=decision,
                                               comment=post.get("hold_comment", ""), actor=actor)
-                done = f"Goods {decision}; the ERP is told."
+                done = (gettext("Goods released; the ERP is told.") if decision == QualityIncident.Hold.RELEASED
+                        else gettext("Goods scrapped; the ERP is told."))
             elif "close" in post:
                 services.incident_close(reference=incident.reference, comment=post.get("close_comment", ""), actor=actor)
-                done = "Incident closed."
+                done = gettext("Incident closed.")
             else:
-                self.message_user(request, "Choose an action.", messages.ERROR)
+                self.message_user(request, gettext("Choose an action."), messages.ERROR)
                 return redirect("admin:collaboration_qualityincident_change", incident_id)
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
             incident.refresh_from_db(fields=["status"])
             if incident.status == QualityIncident.Status.CLOSED and "close" not in post:
-                done += " Every step is accepted and the hold decided: the incident is closed."
+                done += " " + gettext("Every step is accepted and the hold decided: the incident is closed.")
             self.message_user(request, done, messages.SUCCESS)
         return redirect("admin:collaboration_qualityincident_change", incident_id)

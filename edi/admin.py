@@ -3,10 +3,17 @@ per-message outcome, the CONTRL answered, and the reprocess action)."""
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy as _
 
 from edi import codec
 from edi.inbound import ReprocessRefused, interchange_reprocess
 from edi.models import Interchange, TradingPartner
+
+
+def error_text(error: dict) -> str:
+    """One syntax or content error of an interchange or message, as a line of the admin."""
+    return gettext("%(code)s at segment %(segment)s (%(tag)s): %(text)s") % {
+        "code": error["code"], "segment": error["segment"], "tag": error.get("tag", ""), "text": error["text"]}
 
 
 @admin.register(TradingPartner)
@@ -31,15 +38,15 @@ class InterchangeAdmin(admin.ModelAdmin):
     exclude = ["raw", "errors", "messages", "answer"]
     actions = ["reprocess"]
 
-    @admin.display(description="Partner", ordering="partner__supplier__code")
+    @admin.display(description=_("Partner"), ordering="partner__supplier__code")
     def partner_code(self, interchange: Interchange) -> str:
-        return interchange.partner.supplier.code if interchange.partner else "(unknown sender)"
+        return interchange.partner.supplier.code if interchange.partner else gettext("(unknown sender)")
 
-    @admin.display(description="Messages")
+    @admin.display(description=_("Messages"))
     def types(self, interchange: Interchange) -> str:
         return ", ".join(interchange.message_types)
 
-    @admin.display(description="In answer to")
+    @admin.display(description=_("In answer to"))
     def replies_to(self, interchange: Interchange) -> str:
         answered = Interchange.objects.filter(answer=interchange).only("pk", "direction", "control_ref").first()
         if answered is None:
@@ -47,11 +54,11 @@ class InterchangeAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{} {}</a>', reverse("admin:edi_interchange_change", args=[answered.pk]),
                            answered.get_direction_display(), answered.control_ref)
 
-    @admin.display(description="Raw interchange")
+    @admin.display(description=_("Raw interchange"))
     def raw_text(self, interchange: Interchange) -> str:
         return bytes(interchange.raw).decode("latin-1")
 
-    @admin.display(description="Answer (CONTRL)")
+    @admin.display(description=_("Answer (CONTRL)"))
     def answer_link(self, interchange: Interchange) -> str:
         if interchange.answer_id is None:
             return "—"
@@ -59,30 +66,30 @@ class InterchangeAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{} {} ({})</a>', reverse("admin:edi_interchange_change", args=[answer.pk]),
                            answer.get_direction_display(), answer.control_ref, answer.get_status_display())
 
-    @admin.display(description="Messages")
+    @admin.display(description=_("Messages"))
     def outcome(self, interchange: Interchange) -> str:
         results = list(interchange.results.all())
         if not results:
             return "—"
         return format_html(
-            "<table><thead><tr><th>Message</th><th>Type</th><th>Status</th><th>Errors</th><th>Result</th></tr></thead>"
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
             "<tbody>{}</tbody></table>",
+            gettext("Message"), gettext("Type"), gettext("Status"), gettext("Errors"), gettext("Result"),
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
-                (m.ref, m.type, m.status,
-                 "; ".join(f"{e['code']} at segment {e['segment']} ({e.get('tag', '')}): {e['text']}" for e in m.errors) or "—",
+                (m.ref, m.type, m.status, "; ".join(error_text(e) for e in m.errors) or "—",
                  ", ".join(f"{key}: {value}" for key, value in m.result.items()) or "—")
                 for m in results
             )),
         )
 
-    @admin.display(description="Errors")
+    @admin.display(description=_("Errors"))
     def errors_list(self, interchange: Interchange) -> str:
         if not interchange.errors:
             return "—"
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} {} at segment {} ({}): {}</li>", (
-            (e.get("level", ""), e["code"], e["segment"], e.get("tag", ""), e["text"]) for e in interchange.errors)))
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} {}</li>", (
+            (e.get("level", ""), error_text(e)) for e in interchange.errors)))
 
-    @admin.display(description="Parsed segments")
+    @admin.display(description=_("Parsed segments"))
     def segments(self, interchange: Interchange) -> str:
         rows = []
         for parsed in codec.parse_file(bytes(interchange.raw)):
@@ -93,11 +100,12 @@ class InterchangeAdmin(admin.ModelAdmin):
         if not rows:
             return "—"
         return format_html(
-            "<table><thead><tr><th>#</th><th>Message</th><th>Segment</th><th>Data elements</th></tr></thead><tbody>{}</tbody></table>",
+            "<table><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            gettext("Message"), gettext("Segment"), gettext("Data elements"),
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows[:2000]),
         )
 
-    @admin.action(description="Run the selected rejected interchanges again", permissions=["reprocess"])
+    @admin.action(description=_("Run the selected rejected interchanges again"), permissions=["reprocess"])
     def reprocess(self, request, queryset):
         from edi.outbound import write_pending
 
@@ -107,7 +115,10 @@ class InterchangeAdmin(admin.ModelAdmin):
             except ReprocessRefused as error:
                 self.message_user(request, str(error), messages.WARNING)
                 continue
-            self.message_user(request, f"Interchange {interchange.control_ref}: {result.status.replace('_', ' ')}.",
+            # The status in lower case, as in a sentence ("Interchange IC0001: partially accepted.").
+            status = Interchange.Status(result.status).label.lower()
+            self.message_user(request, gettext("Interchange %(reference)s: %(status)s.")
+                              % {"reference": interchange.control_ref, "status": status},
                               messages.SUCCESS if result.status == "accepted" else messages.WARNING)
         write_pending()
 

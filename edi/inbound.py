@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from collaboration.actors import TOKEN_ROLE, Actor
 from collaboration.models import Channel
@@ -226,10 +227,12 @@ def interchange_reprocess(*, interchange_id: int) -> InterchangeResult:
         record = Interchange.objects.select_for_update(of=("self",)).select_related("partner__supplier").get(pk=interchange_id)
         if record.direction != Interchange.Direction.INBOUND or record.status not in (
                 Interchange.Status.REJECTED, Interchange.Status.PARTIALLY_ACCEPTED):
-            raise ReprocessRefused(f"Interchange {record.control_ref} is {record.get_status_display().lower()}; "
-                                   "only rejected or partly accepted inbound interchanges are run again.")
+            raise ReprocessRefused(gettext("Interchange %(reference)s is %(status)s; only rejected or partly accepted inbound "
+                                           "interchanges are run again.") % {
+                "reference": record.control_ref, "status": record.get_status_display().lower()})
         if any(error.get("foreign_mailbox") for error in record.errors):
-            raise ReprocessRefused(f"Interchange {record.control_ref} arrived in another partner's mailbox; it is not run again.")
+            raise ReprocessRefused(gettext("Interchange %(reference)s arrived in another partner's mailbox; it is not run "
+                                           "again.") % {"reference": record.control_ref})
         parsed = codec.parse_file(bytes(record.raw))[0]
         partner = record.partner
         if partner is None:
@@ -237,7 +240,8 @@ def interchange_reprocess(*, interchange_id: int) -> InterchangeResult:
             if partner is not None and Interchange.objects.filter(
                     partner=partner, direction=Interchange.Direction.INBOUND, control_ref=record.control_ref).exclude(
                     status=Interchange.Status.DUPLICATE).exists():
-                raise ReprocessRefused(f"Interchange {record.control_ref} has since been received from {partner}.")
+                raise ReprocessRefused(gettext("Interchange %(reference)s has since been received from %(partner)s.") % {
+                    "reference": record.control_ref, "partner": partner})
         record.partner = partner
         record.status = Interchange.Status.RECEIVED  # in progress: a second reprocess waits its turn
         record.save(update_fields=["partner", "status"])

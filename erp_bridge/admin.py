@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from collaboration.admin import ReadOnlyAdmin, ReadOnlyInline
 from collaboration.errors import DomainError
@@ -41,10 +42,12 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="Retry / replay now (pending and dead letters)")
+    @admin.action(description=_("Retry / replay now (pending and dead letters)"))
     def retry_now(self, request, queryset):
         ids = replay(queryset)
-        self.message_user(request, f"{len(ids)} message(s) queued for delivery now.", messages.SUCCESS)
+        text = ngettext("%(count)s message queued for delivery now.",
+                        "%(count)s messages queued for delivery now.", len(ids)) % {"count": len(ids)}
+        self.message_user(request, text, messages.SUCCESS)
 
 
 @dataclass(frozen=True)
@@ -104,17 +107,19 @@ class DestinationStateAdmin(admin.ModelAdmin):
             for figures in delivery_figures(now=now)
         ]
         return TemplateResponse(request, "admin/erp_bridge/delivery_status.html", {
-            **self.admin_site.each_context(request), "title": "Delivery status", "opts": self.model._meta, "rows": rows,
+            **self.admin_site.each_context(request), "title": gettext("Delivery status"), "opts": self.model._meta,
+            "rows": rows,
             "chart_minutes": CHART_MINUTES, "chart_width": CHART_MINUTES * BAR_SLOT, "chart_height": CHART_HEIGHT,
             "batch_seconds": settings.ERP_BATCH_SECONDS,
         })
 
-    @admin.action(description="Switch to online (the relay sends each event)", permissions=["change"])
+    @admin.action(description=_("Switch to online (the relay sends each event)"), permissions=["change"])
     def switch_to_online(self, request, queryset):
         states = list(queryset.order_by("destination"))
         if "apply" not in request.POST:
             return TemplateResponse(request, "admin/erp_bridge/destinationstate/switch_online.html", {
-                **self.admin_site.each_context(request), "title": "Switch to online delivery", "opts": self.model._meta,
+                **self.admin_site.each_context(request), "title": gettext("Switch to online delivery"),
+                "opts": self.model._meta,
                 "notes": [(state, batches.switch_back_note(state.destination)) for state in states],
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             })
@@ -126,24 +131,31 @@ class DestinationStateAdmin(admin.ModelAdmin):
                 self.message_user(request, error.message, messages.ERROR)
                 continue
             if changed:
-                self.message_user(request, f"Online again: the relay sends the pending events of {state.destination} "
-                                  "now. " + batches.switch_back_note(state.destination), messages.SUCCESS)
+                self.message_user(
+                    request,
+                    gettext("Online again: the relay sends the pending events of %(destination)s now. %(note)s") % {
+                        "destination": state.destination, "note": batches.switch_back_note(state.destination)},
+                    messages.SUCCESS,
+                )
             else:
-                self.message_user(request, f"Online already: {state.destination}.", messages.INFO)
+                self.message_user(request, gettext("Online already: %(destination)s.")
+                                  % {"destination": state.destination}, messages.INFO)
 
-    @admin.action(description="Switch to batch files", permissions=["change"])
+    @admin.action(description=_("Switch to batch files"), permissions=["change"])
     def switch_to_batch(self, request, queryset):
         by = f"admin:{request.user.get_username()}"
         for state in queryset.order_by("destination"):
             if batches.destination_switch_to_batch(destination=state.destination, by=by):
                 self.message_user(
                     request,
-                    f"Batch files for {state.destination} from now on, written every {settings.ERP_BATCH_SECONDS:g} s "
-                    f"to {batches.batch_path(state.destination, 1).parent}.",
+                    gettext("Batch files for %(destination)s from now on, written every %(seconds)s s to %(folder)s.")
+                    % {"destination": state.destination, "seconds": f"{settings.ERP_BATCH_SECONDS:g}",
+                       "folder": batches.batch_path(state.destination, 1).parent},
                     messages.SUCCESS,
                 )
             else:
-                self.message_user(request, f"Batch files for {state.destination} already.", messages.INFO)
+                self.message_user(request, gettext("Batch files for %(destination)s already.")
+                                  % {"destination": state.destination}, messages.INFO)
 
 
 @admin.register(ErpApiToken)

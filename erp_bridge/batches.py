@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from collaboration import services
 from collaboration.errors import DomainError
@@ -325,10 +326,10 @@ def switch_back_note(destination: str) -> str:
     """What an operator must know when switching back online."""
     batch = last_batch(destination)
     if batch is None:
-        return f"No batch files were written for {destination}."
+        return gettext("No batch files were written for %(destination)s.") % {"destination": destination}
     directory = Path(settings.ERP_BATCH_DIR) / destination
-    return (
-        f"The ERP should import the batch files of {destination} up to number {batch.number} ({batch.file_name} "
-        f"in {directory}) before it receives events online, or it sees later events of an order before earlier "
-        "ones. Events carry their id: importing a file twice changes nothing."
-    )
+    return gettext(
+        "The ERP should import the batch files of %(destination)s up to number %(number)s (%(file)s in %(directory)s) "
+        "before it receives events online, or it sees later events of an order before earlier ones. Events carry "
+        "their id: importing a file twice changes nothing."
+    ) % {"destination": destination, "number": batch.number, "file": batch.file_name, "directory": directory}

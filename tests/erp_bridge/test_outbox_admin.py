@@ -31,7 +31,7 @@ def test_retry_now_redelivers_a_dead_letter(client, buyer, eager_celery, setting
         {"action": "retry_now", "_selected_action": [str(message.id)]},
         follow=True,
     )
-    assert "1 message(s) queued" in response.content.decode()
+    assert "1 message queued" in response.content.decode()
     message.refresh_from_db()
     # Queued at once (an eager Celery runs the task inline): delivered through the file connector.
     assert message.status == "delivered" and message.attempt_count == 1

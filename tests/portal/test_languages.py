@@ -15,9 +15,13 @@ import pytest
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 
-from collaboration.models import QualityIncident, Shipment
+from collaboration import services
+from collaboration.actors import Actor
+from collaboration.models import ExceptionCase, QualityIncident, Shipment
+from collaboration.services import LineResponse
 from portal.models import AccountSettings
 from portal.numbers import money_text
 from tests.factories import create_purchase_order
@@ -153,3 +157,38 @@ def test_the_login_page_switches_language_before_anyone_logs_in(client):
     assert 'action="/i18n/setlang/"' in page.content.decode() and "Deutsch" in page.content.decode()
     client.post("/i18n/setlang/", {"language": "de", "next": "/accounts/login/"})
     assert german("Log in") in client.get("/accounts/login/").content.decode()
+
+
+def test_a_buyer_who_chose_german_gets_the_admin_in_german(nordwerk, nordwerk_sales, client, django_user_model):
+    create_purchase_order("PO-DE2", supplier=nordwerk, line_count=1)
+    services.acknowledgement_submit(number="PO-DE2", revision=1, actor=Actor.for_user(nordwerk_sales, channel="portal"),
+                                    responses=[LineResponse(line=10, action="change", quantity=Decimal("50"))])
+    case = ExceptionCase.objects.get()
+    buyer = django_user_model.objects.create_superuser("buyer@plant.example", "buyer@plant.example", "x-buyer-password")
+    AccountSettings.objects.create(user=buyer, language="de")
+    client.force_login(buyer)
+
+    def page(url: str, *english: str) -> str:
+        text = client.get(url).content.decode()
+        for phrase in english:
+            assert german(phrase) in text, (url, phrase)
+        return text
+
+    index = page(reverse("admin:index"), "Supplier collaboration", "ERP bridge")
+    assert capfirst(german("exception cases")) in index and capfirst(german("outbox messages")) in index
+    listing = page(reverse("admin:collaboration_exceptioncase_changelist"), "Approve selected proposals")
+    assert capfirst(german("kind")) in listing and ">Approve selected proposals<" not in listing
+    detail = page(reverse("admin:collaboration_exceptioncase_change", args=[case.pk]), "Decision", "Ordered", "Proposed",
+                  "Approve proposal", "Comment to the supplier")
+    assert "Approve proposal" not in detail and capfirst(german("purchase order")) in detail
+    page(reverse("admin:collaboration_qualityincident_add"), "Open incident", "Quantity on hold",
+         "What is wrong with the goods. The supplier reads this.")
+    page(reverse("admin:collaboration_purchaseorder_changelist"), "Committed later than requested")
+
+    decided = client.post(reverse("admin:collaboration_exceptioncase_changelist"),
+                          {"action": "approve_selected", "_selected_action": [case.pk]}, follow=True)
+    with translation.override("de"):
+        approved = ngettext("%(count)s case approved.", "%(count)s cases approved.", 1) % {"count": 1}
+    assert approved != "1 case approved." and approved in decided.content.decode()
+    case.refresh_from_db()
+    assert case.status == "approved"
