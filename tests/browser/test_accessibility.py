@@ -48,6 +48,7 @@ def supplier_pages(objects) -> dict[str, str]:
         "API tokens": reverse("collaboration:api-tokens"),
         "Second factor setup": reverse("two-factor-setup"),
         "Change password": reverse("password_change"),
+        "Settings": reverse("account-settings"),
     }
 
 
