@@ -15,3 +15,6 @@ class PortalConfig(AppConfig):
             folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
             if folder:
                 os.makedirs(folder, exist_ok=True)
+        # A user's own language is kept in the session at login: the receiver must listen from the
+        # start, not only once the middleware that reads it has been loaded by a first request.
+        from portal import languages  # noqa: F401

@@ -1,11 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from collaboration import api as collaboration_api
 from erp_bridge import api as erp_api
 from portal import account_views, health, metrics, two_factor_views, views
+
+# The buyers' admin carries the product's name, in the buyer's language.
+admin.site.site_header = _("Supplier portal: buyers' administration")
+admin.site.site_title = _("Supplier portal")
+admin.site.index_title = _("Purchasing, quality and integration")
 
 api_v1 = [
     path("purchase-orders/", collaboration_api.PurchaseOrderListApi.as_view(), name="purchase-order-list"),

@@ -174,7 +174,7 @@ def test_a_buyer_who_chose_german_gets_the_admin_in_german(nordwerk, nordwerk_sa
             assert german(phrase) in text, (url, phrase)
         return text
 
-    index = page(reverse("admin:index"), "Supplier collaboration", "ERP bridge")
+    index = page(reverse("admin:index"), "Supplier collaboration", "ERP bridge", "Supplier portal: buyers' administration")
     assert capfirst(german("exception cases")) in index and capfirst(german("outbox messages")) in index
     listing = page(reverse("admin:collaboration_exceptioncase_changelist"), "Approve selected proposals")
     assert capfirst(german("kind")) in listing and ">Approve selected proposals<" not in listing
