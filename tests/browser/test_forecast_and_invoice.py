@@ -58,6 +58,9 @@ def test_supplier_commits_below_the_forecast_and_invoices_a_shipment_and_the_buy
     page.get_by_role("link", name="Invoice this shipment").click()
     page.get_by_label("Invoice number").fill("RE-2027-0042")
     page.get_by_label("VAT rate").fill("19")
+    # Each line's inputs are named by their column and the order line, for screen readers.
+    assert page.get_by_role("textbox", name="Quantity PO-7001 / 10", exact=True).input_value() == "400"
+    assert page.get_by_role("checkbox", name="Invoice PO-7001 / 10", exact=True).is_checked()
     page.get_by_role("button", name="Preview the match").click()
     preview = page.get_by_test_id("invoice-preview")
     preview.wait_for()
