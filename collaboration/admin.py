@@ -411,8 +411,8 @@ class ExceptionCaseAdmin(BulkDecisionAdmin):
             (gettext("Unit price"), ordered.get("unit_price"), proposed.get("unit_price"), "unit_price" in outside),
             (gettext("Deliveries"), schedule(ordered), schedule(proposed), "date" in outside),
         ]
-        if proposed.get("reason"):
-            rows.append((gettext("Reason"), "", f"{proposed['reason']} {proposed.get('reason_text', '')}", True))
+        if proposed.get("reason") or proposed.get("reason_text"):
+            rows.append((gettext("Reason"), "", f"{proposed.get('reason', '')} {proposed.get('reason_text', '')}".strip(), True))
         body = format_html_join(
             "", "<tr><th>{}</th><td>{}</td><td{}>{}</td></tr>",
             ((label, a, mark_safe(' style="font-weight:bold;color:#b3261e"') if flag else "", b) for label, a, b, flag in rows),

@@ -76,7 +76,8 @@ class LineResponseForm(forms.Form):
         )
         return LineResponse(
             line=self.line_number, action=action, quantity=data["quantity"], unit_price=data["unit_price"],
-            promised_date=data["promised_date"], schedule=schedule,
+            promised_date=data["promised_date"], schedule=schedule, reason_code=data["reason_code"],
+            reason_text=data["reason_text"],
         )
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:

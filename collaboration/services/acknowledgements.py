@@ -107,15 +107,13 @@ def _check_one(response: LineResponse, *, line: PurchaseOrderLine | None, curren
             errors.setdefault("action", []).append(
                 _("An acceptance takes the line as ordered; use 'change' to propose other values."))
     elif response.action == Action.REJECT:
-        reason = reasons.get(response.reason_code)
-        if reason is None:
-            errors["reason_code"] = [_("Unknown reason %(code)r; use one of: %(codes)s.")
-                                     % {"code": response.reason_code, "codes": ", ".join(sorted(reasons))}]
-        elif reason.needs_text and not response.reason_text.strip():
-            errors["reason_text"] = [_("Explain the reason '%(reason)s'.") % {"reason": reason.label}]
-        checked.reason, checked.reason_text = reason, response.reason_text.strip()
+        errors.update(_reason_errors(response, reasons, checked))
         checked.quantity, checked.schedule = Decimal(0), []
     elif response.action == Action.CHANGE:
+        # A proposal may say why (optional): the buyer reads it beside the numbers.
+        if response.reason_code:
+            errors.update(_reason_errors(response, reasons, checked))
+        checked.reason_text = response.reason_text.strip()
         if response.quantity is not None:
             if response.quantity <= 0:
                 errors["quantity"] = [_("Must be greater than zero; to decline the line, reject it.")]
@@ -162,6 +160,18 @@ def _check_one(response: LineResponse, *, line: PurchaseOrderLine | None, curren
     else:
         errors["action"] = [_("Unknown action %(action)r; use accept, change or reject.") % {"action": response.action}]
     return errors or checked
+
+
+def _reason_errors(response: LineResponse, reasons: dict, checked: _Checked) -> dict[str, list[str]]:
+    """The response's reason checked against the active rejection reasons, and kept on `checked`."""
+    reason = reasons.get(response.reason_code)
+    checked.reason, checked.reason_text = reason, response.reason_text.strip()
+    if reason is None:
+        return {"reason_code": [_("Unknown reason %(code)r; use one of: %(codes)s.")
+                                % {"code": response.reason_code, "codes": ", ".join(sorted(reasons))}]}
+    if reason.needs_text and not checked.reason_text:
+        return {"reason_text": [_("Explain the reason '%(reason)s'.") % {"reason": reason.label}]}
+    return {}
 
 
 def _check_all(po: PurchaseOrder, responses: list[LineResponse]) -> list[_Checked]:

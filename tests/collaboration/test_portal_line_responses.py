@@ -93,6 +93,24 @@ def test_submit_drafted_lines_only_leaves_the_rest_open(page):
     assert ExceptionCase.objects.count() == 1
 
 
+def test_a_proposal_keeps_its_reason_and_explanation_for_the_buyer(page, django_user_model):
+    page.post(respond_url(20), {"revision": 1, "action": "change", "promised_date": LATER.isoformat(),
+                                "reason_code": "capacity", "reason_text": "Furnace relining in week 3"})
+    draft = AcknowledgementLine.objects.get()
+    assert (draft.reason.code, draft.reason_text) == ("capacity", "Furnace relining in week 3")
+    page.post(reverse("collaboration:acknowledgement-submit", args=["PO-7001"]), {"revision": 1})
+    case = ExceptionCase.objects.get()
+    assert case.details["proposed"]["reason"] == "capacity"
+    assert case.details["proposed"]["reason_text"] == "Furnace relining in week 3"
+    page.force_login(django_user_model.objects.create_superuser("buyer@plant.example", "buyer@plant.example", "x-pass-123"))
+    shown = page.get(reverse("admin:collaboration_exceptioncase_change", args=[case.pk])).content.decode()
+    assert "capacity Furnace relining in week 3" in shown  # on the case page, in the proposal's column
+    # An unknown reason with a proposal is refused like one with a rejection: nothing stored.
+    invalid = page.post(respond_url(10), {"revision": 1, "action": "change", "promised_date": LATER.isoformat(),
+                                          "reason_code": "no-such-reason"})
+    assert invalid.status_code == 200 and AcknowledgementLine.objects.filter(order_line__line_number=10).count() == 0
+
+
 def test_other_suppliers_line_is_404(client, alpenguss, alpenguss_sales, nordwerk):
     create_purchase_order("PO-7001", supplier=nordwerk)
     client.force_login(alpenguss_sales)
