@@ -71,3 +71,8 @@ def test_demo_data_loads_orders_an_asn_and_item_rules_once(db, capsys):
     assert Forecast.objects.count() == 6 and all(f.version == 2 and f.versions.count() == 2 for f in Forecast.objects.all())
     assert InventoryPosition.objects.count() == 6 and any(p.below_minimum for p in InventoryPosition.objects.all())
     assert Receipt.objects.get(reference="GR-DEMO-1").purchase_order == shipment.lines.get().order_line.purchase_order
+    from collaboration.models import ExceptionCase
+
+    # One proposal outside tolerance waits for the buyer in the admin (made once, though loaded twice).
+    [case] = ExceptionCase.objects.filter(kind="proposal_outside_tolerance")
+    assert case.status == "open" and case.supplier.code == "NORDWERK" and case.response.order_line.response_status == "proposed"

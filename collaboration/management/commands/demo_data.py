@@ -13,6 +13,7 @@ from django.db import transaction
 
 from collaboration import services
 from collaboration.actors import Actor
+from collaboration.services import LineResponse
 from collaboration.documents import parse_forecast, parse_inventory_position, parse_purchase_order, parse_receipt, parse_shipment
 from collaboration.models import Channel, Forecast, ItemRule, Membership, PurchaseOrder, Receipt, Shipment, Supplier, TolerancePolicy
 from portal.models import AccountSettings
@@ -135,6 +136,7 @@ class Command(BaseCommand):
                     acknowledgement_due=date.fromisoformat(data["order_date"]) + timedelta(days=settings.ACKNOWLEDGEMENT_LEAD_DAYS))
             if not options["without_orders"]:
                 self._acknowledged_and_shipped(suppliers["NORDWERK"])
+                self._proposal_for_the_buyer(suppliers["NORDWERK"])
             self._forecasts_and_stock(actor)
         self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
         self.stdout.write("  (the buyer works in /admin/ and /control-tower/; suppliers see their orders, shipments and quality pages)")
@@ -181,6 +183,19 @@ class Command(BaseCommand):
                 "as_of": f"{date.today().isoformat()}T06:00:00Z", "on_hand": str(on_hand),
                 "in_transit": str(weekly // 2 if index % 2 else 0), "consignment": str(weekly // 4 if item == "BLT-M8-40" else 0),
                 "min_level": str(weekly * 2), "max_level": str(weekly * 6)}))
+
+    def _proposal_for_the_buyer(self, supplier: Supplier) -> None:
+        """Nordwerk's second order answered with less quantity, later, on its first line: outside
+        tolerance, so an exception case waits for the buyer in the admin and the control tower."""
+        po = PurchaseOrder.objects.filter(supplier=supplier).order_by("number")[1:2].first()
+        line = po.lines.order_by("line_number").first() if po is not None else None
+        if line is None or line.response_status != line.ResponseStatus.OPEN:
+            return
+        sales = Actor.for_user(get_user_model().objects.get(username="sales@nordwerk.example"), channel=Channel.PORTAL)
+        services.acknowledgement_submit(number=po.number, revision=po.revision, actor=sales, responses=[LineResponse(
+            line=line.line_number, action="change", quantity=(line.quantity * Decimal("0.8")).quantize(Decimal(1)),
+            promised_date=max(line.requested_date, date.today()) + timedelta(days=14),
+            reason_text="Casting capacity: 80 % now, the rest with the next order.")])
 
     def _acknowledged_and_shipped(self, supplier: Supplier) -> None:
         """Nordwerk's first order accepted and part of it on its way: one ASN, a pallet of cartons."""
