@@ -69,6 +69,12 @@ def test_submit_acknowledgement_through_the_api(api):
     assert Acknowledgement.objects.get().actor_label.startswith("api-token:sup_")
 
 
+def test_a_proposal_through_the_api_keeps_its_reason(api):
+    assert post_ack(api, body(reason_code="capacity", reason_text="Furnace relining")).status_code == 201
+    proposed = ExceptionCase.objects.get().details["proposed"]
+    assert (proposed["reason"], proposed["reason_text"]) == ("capacity", "Furnace relining")
+
+
 def test_api_errors_are_problems_with_codes_and_change_nothing(api, nordwerk):
     malformed = post_ack(api, {"lines": [{"line": "ten", "action": "accept"}]})
     assert malformed.status_code == 400 and malformed["Content-Type"] == "application/problem+json"
@@ -76,6 +82,8 @@ def test_api_errors_are_problems_with_codes_and_change_nothing(api, nordwerk):
     bad = post_ack(api, body(quantity="-1"))
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_document"
     assert "quantity" in bad.json()["errors"]["lines"]["20"]
+    reason = post_ack(api, body(reason_code="no-such-reason", reason_text="because"))
+    assert reason.status_code == 400 and "reason_code" in reason.json()["errors"]["lines"]["20"]
     split = post_ack(api, body(schedule=[{"quantity": "100", "date": LATER}, {"quantity": "100", "date": LATER}]))
     assert split.status_code == 400 and split.json()["code"] == "invalid_document"
     assert "schedule" in split.json()["errors"]["lines"]["20"]
