@@ -232,7 +232,8 @@ def _line_view(po: PurchaseOrder, line: PurchaseOrderLine, base: str, *, can_ack
                          e.date != line.requested_date)
             for e in shown.schedule_shown
         )
-    elif answer == AcknowledgementLine.Action.REJECT:
+    if answer in (AcknowledgementLine.Action.CHANGE, AcknowledgementLine.Action.REJECT):
+        # Why: a rejection always says it; a proposal may.
         reason = shown.reason.label + (f" — {shown.reason_text}" if shown.reason_text else "") if shown.reason else shown.reason_text
     decision = ""
     if latest is not None and latest.decision in SHOWN_DECISIONS:

@@ -94,8 +94,10 @@ def test_submit_drafted_lines_only_leaves_the_rest_open(page):
 
 
 def test_a_proposal_keeps_its_reason_and_explanation_for_the_buyer(page, django_user_model):
-    page.post(respond_url(20), {"revision": 1, "action": "change", "promised_date": LATER.isoformat(),
-                                "reason_code": "capacity", "reason_text": "Furnace relining in week 3"})
+    row = page.post(respond_url(20), {"revision": 1, "action": "change", "promised_date": LATER.isoformat(),
+                                      "reason_code": "capacity", "reason_text": "Furnace relining in week 3"},
+                    HTTP_HX_REQUEST="true").content.decode()
+    assert "Furnace relining in week 3" in row  # the supplier sees what the buyer will read
     draft = AcknowledgementLine.objects.get()
     assert (draft.reason.code, draft.reason_text) == ("capacity", "Furnace relining in week 3")
     page.post(reverse("collaboration:acknowledgement-submit", args=["PO-7001"]), {"revision": 1})
