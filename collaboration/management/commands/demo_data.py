@@ -13,9 +13,9 @@ from django.db import transaction
 
 from collaboration import services
 from collaboration.actors import Actor
-from collaboration.services import LineResponse
 from collaboration.documents import parse_forecast, parse_inventory_position, parse_purchase_order, parse_receipt, parse_shipment
 from collaboration.models import Channel, Forecast, ItemRule, Membership, PurchaseOrder, Receipt, Shipment, Supplier, TolerancePolicy
+from collaboration.services import LineResponse
 from portal.models import AccountSettings
 
 DEMO_PASSWORD = "portal-demo-2026"
